@@ -9,6 +9,10 @@ use super::store::{DynIdempotencyStore, IdempotencyScope};
 /// response future was dropped, or a panic unwound through it — it releases the key from
 /// a spawned task (best effort: without a tokio runtime the claim simply expires with
 /// its lease).
+///
+/// The store's `release` names no claim holder: a release arriving after this claim's
+/// lease ended and another request retook the key would free that request's claim. The
+/// lease equals the request timeout, which drops (and so releases) the request first.
 pub(crate) struct ClaimGuard {
     store: Arc<DynIdempotencyStore>,
     scope: IdempotencyScope,

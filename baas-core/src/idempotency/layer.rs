@@ -30,7 +30,7 @@ use crate::master_key::MasterKey;
 /// Requests without the header (or with another method, or to an excluded path) pass
 /// straight through at the cost of a header lookup.
 ///
-/// **Fingerprint**: [`fingerprint`](super::fingerprint) of method, path, `Content-Type`
+/// **Fingerprint**: [`fingerprint`](super::fingerprint()) of method, path, `Content-Type`
 /// and body. The body is buffered (bounded) and handed to the inner service again.
 ///
 /// **Scope**: the tenant and subject of the [`Principal`](crate::Principal) in the request

@@ -41,9 +41,11 @@ pub fn spawn_sweeper(store: Arc<DynIdempotencyStore>, interval: Duration) -> Joi
         loop {
             ticks.tick().await;
             match store.sweep().await {
-                Ok(removed) => tracing::debug!(removed, "swept expired idempotency records"),
+                Ok(removed) => {
+                    tracing::debug!(removed, "swept expired idempotency records");
+                }
                 Err(err) => {
-                    tracing::warn!(error = ?err, "idempotency sweep failed; retrying at the next tick")
+                    tracing::warn!(error = ?err, "idempotency sweep failed; retrying at the next tick");
                 }
             }
         }
