@@ -34,9 +34,7 @@
 //! Around a queue handler the `BoxError` goes to the worker, which classifies it (a
 //! timed-out job is `Timeout`, so retried).
 
-pub use tower::limit::{
-    ConcurrencyLimit, ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer,
-};
+pub use tower::limit::{ConcurrencyLimit, ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};
 pub use tower::load_shed::error::Overloaded;
 pub use tower::load_shed::{LoadShed, LoadShedLayer};
 pub use tower::timeout::error::Elapsed;

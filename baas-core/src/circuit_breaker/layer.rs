@@ -25,7 +25,11 @@ impl CircuitBreakerLayer {
     }
 
     /// One circuit for the whole wrapped service, reading time from `clock`.
-    pub fn with_clock(name: impl Into<Arc<str>>, policy: BreakerPolicy, clock: SharedClock) -> Self {
+    pub fn with_clock(
+        name: impl Into<Arc<str>>,
+        policy: BreakerPolicy,
+        clock: SharedClock,
+    ) -> Self {
         CircuitBreakerLayer {
             breakers: Arc::new(Breakers::new(name, policy, clock)),
             extractor: Whole,

@@ -172,7 +172,14 @@ impl<K: CircuitKey> Breakers<K> {
                 )
                 .with_retry_after(until - now));
             }
-            self.transition(key, circuit, Phase::HalfOpen { in_flight: 0, successes: 0 });
+            self.transition(
+                key,
+                circuit,
+                Phase::HalfOpen {
+                    in_flight: 0,
+                    successes: 0,
+                },
+            );
         }
         match &mut circuit.phase {
             Phase::Closed { .. } => Ok(Ticket {
@@ -216,7 +223,13 @@ impl<K: CircuitKey> Breakers<K> {
                     self.transition(key, circuit, open());
                 }
             }
-            (Phase::HalfOpen { in_flight, successes }, outcome) if ticket.probe => {
+            (
+                Phase::HalfOpen {
+                    in_flight,
+                    successes,
+                },
+                outcome,
+            ) if ticket.probe => {
                 *in_flight = in_flight.saturating_sub(1);
                 match outcome {
                     Outcome::Success => {

@@ -48,7 +48,10 @@ impl Downstream {
 }
 
 fn run<F: Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 fn policy() -> BreakerPolicy {
@@ -90,11 +93,16 @@ impl Observed {
                     *self.counters.borrow_mut().entry(label("to")).or_default() += c;
                 }
                 DebugValue::Gauge(g) if key.name() == STATE_GAUGE && g.into_inner() != 0.0 => {
-                    self.gauges.borrow_mut().insert(label("downstream"), g.into_inner());
+                    self.gauges
+                        .borrow_mut()
+                        .insert(label("downstream"), g.into_inner());
                 }
                 DebugValue::Gauge(_) if key.name() == STATE_GAUGE => {
                     // 0 is both "closed" and "not set since the last snapshot".
-                    self.gauges.borrow_mut().entry(label("downstream")).or_insert(0.0);
+                    self.gauges
+                        .borrow_mut()
+                        .entry(label("downstream"))
+                        .or_insert(0.0);
                 }
                 _ => {}
             }
@@ -177,7 +185,11 @@ fn full_cycle_opens_half_opens_closes_and_reopens() {
 fn half_open_admits_a_limited_number_of_probes() {
     run(async {
         let clock = ManualClock::new();
-        let layer = CircuitBreakerLayer::with_clock("probes", policy().failure_threshold(1), clock.shared());
+        let layer = CircuitBreakerLayer::with_clock(
+            "probes",
+            policy().failure_threshold(1),
+            clock.shared(),
+        );
         let breakers = layer.breakers().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let rx = Arc::new(tokio::sync::Mutex::new(Some(rx)));
@@ -222,7 +234,12 @@ fn client_errors_do_not_trip_it() {
         let breakers = layer.breakers().clone();
         let down = Downstream::new();
         let svc = layer.layer(down.service());
-        for kind in [ErrorKind::Invalid, ErrorKind::NotFound, ErrorKind::RateLimited, ErrorKind::Forbidden] {
+        for kind in [
+            ErrorKind::Invalid,
+            ErrorKind::NotFound,
+            ErrorKind::RateLimited,
+            ErrorKind::Forbidden,
+        ] {
             down.set(Some(kind));
             for _ in 0..5 {
                 let err = svc.clone().oneshot("x").await.unwrap_err();
@@ -233,7 +250,12 @@ fn client_errors_do_not_trip_it() {
         assert_eq!(down.calls(), 20);
 
         // Failures must be consecutive: a client error in between resets the count.
-        for kind in [ErrorKind::Unavailable, ErrorKind::Unavailable, ErrorKind::Invalid, ErrorKind::Unavailable] {
+        for kind in [
+            ErrorKind::Unavailable,
+            ErrorKind::Unavailable,
+            ErrorKind::Invalid,
+            ErrorKind::Unavailable,
+        ] {
             down.set(Some(kind));
             let _ = svc.clone().oneshot("x").await;
         }
@@ -245,7 +267,11 @@ fn client_errors_do_not_trip_it() {
 fn a_cancelled_probe_frees_its_slot() {
     run(async {
         let clock = ManualClock::new();
-        let layer = CircuitBreakerLayer::with_clock("cancel", policy().failure_threshold(1), clock.shared());
+        let layer = CircuitBreakerLayer::with_clock(
+            "cancel",
+            policy().failure_threshold(1),
+            clock.shared(),
+        );
         let breakers = layer.breakers().clone();
         let down = Downstream::new();
         let mut svc = layer.layer(down.service());

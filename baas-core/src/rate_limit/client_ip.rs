@@ -143,8 +143,9 @@ impl ByClientIp {
 
     /// The client IP of a request, as the key sees it (before IPv6 grouping).
     pub fn client_ip<B>(&self, req: &http::Request<B>) -> Option<IpAddr> {
-        let axum::extract::ConnectInfo(peer) =
-            req.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>()?;
+        let axum::extract::ConnectInfo(peer) = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()?;
         Some(self.trusted.client_ip(peer.ip(), req.headers()))
     }
 }

@@ -49,8 +49,7 @@ impl governor::clock::Clock for InjectedClock {
     }
 }
 
-type Governor<K> =
-    RateLimiter<K, DashMapStateStore<K>, InjectedClock, StateInformationMiddleware>;
+type Governor<K> = RateLimiter<K, DashMapStateStore<K>, InjectedClock, StateInformationMiddleware>;
 
 /// The outcome of [`KeyedLimiter::check`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

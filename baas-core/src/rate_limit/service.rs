@@ -77,8 +77,8 @@ where
         };
         match self.limiter.check(&key) {
             decision @ Decision::Allowed { .. } => {
-                let headers =
-                    <S::Error as Refuse<S::Response>>::ANNOTATES.then(|| self.limiter.headers(decision));
+                let headers = <S::Error as Refuse<S::Response>>::ANNOTATES
+                    .then(|| self.limiter.headers(decision));
                 ResponseFuture::called(self.inner.call(req), headers)
             }
             decision @ Decision::Limited { wait } => {

@@ -19,11 +19,18 @@ fn keyed_app(clock: &ManualClock, n: u32, window: Duration) -> axum::Router {
     };
     axum::Router::new()
         .route("/", get(|| async { "ok" }))
-        .layer(RateLimitLayer::with_clock(quota(n, window).unwrap(), key, clock.shared()))
+        .layer(RateLimitLayer::with_clock(
+            quota(n, window).unwrap(),
+            key,
+            clock.shared(),
+        ))
 }
 
 fn with_key(key: &str) -> Request<Body> {
-    Request::get("/").header("x-key", key).body(Body::empty()).unwrap()
+    Request::get("/")
+        .header("x-key", key)
+        .body(Body::empty())
+        .unwrap()
 }
 
 #[tokio::test]
@@ -36,12 +43,18 @@ async fn answers_429_with_headers_after_the_burst_and_recovers() {
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()[RATELIMIT_POLICY], "\"default\";q=3;w=60");
         let rl = res.headers()[RATELIMIT].to_str().unwrap().to_owned();
-        assert!(rl.starts_with(&format!("\"default\";r={remaining};t=")), "{rl}");
+        assert!(
+            rl.starts_with(&format!("\"default\";r={remaining};t=")),
+            "{rl}"
+        );
     }
 
     let res = app.clone().oneshot(with_key("a")).await.unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(res.headers()[header::CONTENT_TYPE], crate::http::PROBLEM_JSON);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        crate::http::PROBLEM_JSON
+    );
     // One request every 20 s: the next conforms in 20 s, the whole burst in 60 s.
     assert_eq!(res.headers()[header::RETRY_AFTER], "20");
     assert_eq!(res.headers()[RATELIMIT_POLICY], "\"default\";q=3;w=60");
@@ -69,14 +82,24 @@ async fn answers_429_with_headers_after_the_burst_and_recovers() {
 async fn keys_are_independent_and_keyless_requests_pass() {
     let clock = ManualClock::new();
     let app = keyed_app(&clock, 1, Duration::from_secs(10));
-    assert_eq!(app.clone().oneshot(with_key("a")).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        app.clone().oneshot(with_key("a")).await.unwrap().status(),
+        StatusCode::OK
+    );
     assert_eq!(
         app.clone().oneshot(with_key("a")).await.unwrap().status(),
         StatusCode::TOO_MANY_REQUESTS
     );
-    assert_eq!(app.clone().oneshot(with_key("b")).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        app.clone().oneshot(with_key("b")).await.unwrap().status(),
+        StatusCode::OK
+    );
     for _ in 0..3 {
-        let res = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+        let res = app
+            .clone()
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert!(!res.headers().contains_key(RATELIMIT));
     }
@@ -85,7 +108,8 @@ async fn keys_are_independent_and_keyless_requests_pass() {
 fn from_peer(peer: &str, xff: Option<&str>) -> Request<Body> {
     let mut req = Request::get("/").body(Body::empty()).unwrap();
     if let Some(xff) = xff {
-        req.headers_mut().insert(X_FORWARDED_FOR, xff.parse().unwrap());
+        req.headers_mut()
+            .insert(X_FORWARDED_FOR, xff.parse().unwrap());
     }
     let peer: SocketAddr = peer.parse().unwrap();
     req.extensions_mut().insert(ConnectInfo(peer));
@@ -121,23 +145,51 @@ fn forwarded_for_is_believed_only_from_trusted_peers() {
 async fn per_ip_limit_behind_a_trusted_proxy() {
     let clock = ManualClock::new();
     let by_ip = ByClientIp::new(TrustedProxies::parse(["10.0.0.0/8"]).unwrap());
-    let app = axum::Router::new().route("/", get(|| async { "ok" })).layer(
-        RateLimitLayer::with_clock(quota(1, Duration::from_secs(10)).unwrap(), by_ip, clock.shared()),
-    );
+    let app = axum::Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(RateLimitLayer::with_clock(
+            quota(1, Duration::from_secs(10)).unwrap(),
+            by_ip,
+            clock.shared(),
+        ));
     let send = |peer: &str, xff: Option<&str>| app.clone().oneshot(from_peer(peer, xff));
 
     // Two clients behind the same proxy have their own buckets.
-    assert_eq!(send("10.0.0.1:1", Some("203.0.113.1")).await.unwrap().status(), StatusCode::OK);
-    assert_eq!(send("10.0.0.1:1", Some("203.0.113.2")).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        send("10.0.0.1:1", Some("203.0.113.1"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send("10.0.0.1:1", Some("203.0.113.2"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     // The same client through another trusted proxy shares its bucket.
     assert_eq!(
-        send("10.9.9.9:1", Some("203.0.113.1")).await.unwrap().status(),
+        send("10.9.9.9:1", Some("203.0.113.1"))
+            .await
+            .unwrap()
+            .status(),
         StatusCode::TOO_MANY_REQUESTS
     );
     // An untrusted client cannot dodge its limit by forging the header.
-    assert_eq!(send("198.51.100.1:1", Some("1.1.1.1")).await.unwrap().status(), StatusCode::OK);
     assert_eq!(
-        send("198.51.100.1:1", Some("2.2.2.2")).await.unwrap().status(),
+        send("198.51.100.1:1", Some("1.1.1.1"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send("198.51.100.1:1", Some("2.2.2.2"))
+            .await
+            .unwrap()
+            .status(),
         StatusCode::TOO_MANY_REQUESTS
     );
 }
@@ -153,7 +205,9 @@ async fn generic_services_get_a_rate_limited_error() {
         ByPrincipal,
         clock.shared(),
     )
-    .layer(tower::service_fn(|_p: Principal| async { Ok::<_, Error>(()) }));
+    .layer(tower::service_fn(|_p: Principal| async {
+        Ok::<_, Error>(())
+    }));
 
     svc.clone().oneshot(principal("u1")).await.unwrap();
     let err = svc.clone().oneshot(principal("u1")).await.unwrap_err();
@@ -188,5 +242,9 @@ fn key_memory_is_swept() {
     for k in 100..108u32 {
         limiter.check(&k);
     }
-    assert!(limiter.len() <= 8, "old keys dropped, {} held", limiter.len());
+    assert!(
+        limiter.len() <= 8,
+        "old keys dropped, {} held",
+        limiter.len()
+    );
 }

@@ -56,7 +56,7 @@ mod service;
 
 pub use layer::RequireRoleLayer;
 pub use principal::HasPrincipal;
-pub use service::{Requirement, RequireRole, ResponseFuture};
+pub use service::{RequireRole, Requirement, ResponseFuture};
 
 #[cfg(all(test, feature = "http"))]
 mod tests;

@@ -4,7 +4,10 @@ use http::{Request, StatusCode, header};
 use tower::{Layer as _, ServiceExt as _};
 
 use super::*;
-use crate::{BoxError, Classify as _, ErrorKind, Principal, PrincipalKind, RequestContext, RequestId, TenantId};
+use crate::{
+    BoxError, Classify as _, ErrorKind, Principal, PrincipalKind, RequestContext, RequestId,
+    TenantId,
+};
 
 fn principal(roles: &[&str]) -> Principal {
     Principal::new("u1", TenantId::new("acme").unwrap(), PrincipalKind::User)
@@ -27,9 +30,15 @@ fn request(p: Option<Principal>) -> Request<Body> {
 
 #[tokio::test]
 async fn anonymous_is_401_problem_json() {
-    let res = app(RequireRoleLayer::new("admin")).oneshot(request(None)).await.unwrap();
+    let res = app(RequireRoleLayer::new("admin"))
+        .oneshot(request(None))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(res.headers()[header::CONTENT_TYPE], crate::http::PROBLEM_JSON);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        crate::http::PROBLEM_JSON
+    );
 }
 
 #[tokio::test]
@@ -39,7 +48,10 @@ async fn missing_role_is_403_and_holder_passes() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(res.headers()[header::CONTENT_TYPE], crate::http::PROBLEM_JSON);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        crate::http::PROBLEM_JSON
+    );
 
     let res = app(RequireRoleLayer::new("admin"))
         .oneshot(request(Some(principal(&["admin"]))))
@@ -75,7 +87,10 @@ async fn principal_inside_request_context_counts() {
     cx.principal = Some(principal(&["admin"]));
     let mut req = Request::get("/").body(Body::empty()).unwrap();
     req.extensions_mut().insert(cx);
-    let res = app(RequireRoleLayer::new("admin")).oneshot(req).await.unwrap();
+    let res = app(RequireRoleLayer::new("admin"))
+        .oneshot(req)
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
 

@@ -40,7 +40,10 @@ impl FullJitterBackoff {
     /// The largest delay of the `n`-th retry (from 0): `min(max, base·2ⁿ)`.
     pub fn ceiling(&self, n: u32) -> Duration {
         let factor = 2u32.checked_pow(n).unwrap_or(u32::MAX);
-        self.base.checked_mul(factor).unwrap_or(self.max).min(self.max)
+        self.base
+            .checked_mul(factor)
+            .unwrap_or(self.max)
+            .min(self.max)
     }
 
     /// The next delay, advancing the sequence.

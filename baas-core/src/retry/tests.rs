@@ -34,7 +34,10 @@ fn generous() -> Arc<TpsBudget> {
 
 fn policy() -> RetryPolicy {
     RetryPolicy::new()
-        .backoff(FullJitterBackoff::new(Duration::from_millis(1), Duration::from_millis(10)))
+        .backoff(FullJitterBackoff::new(
+            Duration::from_millis(1),
+            Duration::from_millis(10),
+        ))
         .budget(generous())
 }
 
@@ -105,10 +108,18 @@ async fn stops_when_the_budget_is_exhausted() {
     let svc = RetryLayer::new(policy().max_attempts(10).budget(budget)).layer(svc);
 
     assert!(svc.clone().oneshot(()).await.is_err());
-    assert_eq!(calls.load(Ordering::SeqCst), 3, "1 call + the 2 retries the budget holds");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "1 call + the 2 retries the budget holds"
+    );
 
     assert!(svc.oneshot(()).await.is_err());
-    assert_eq!(calls.load(Ordering::SeqCst), 4, "no retry left for the next request");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        4,
+        "no retry left for the next request"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -127,7 +138,10 @@ async fn honours_the_retry_after_hint() {
 #[tokio::test(start_paused = true)]
 async fn gives_up_when_the_hint_is_too_long() {
     let (calls, svc) = flaky(|_| {
-        Some(Error::new(ErrorKind::RateLimited, "tomorrow").with_retry_after(Duration::from_secs(3600)))
+        Some(
+            Error::new(ErrorKind::RateLimited, "tomorrow")
+                .with_retry_after(Duration::from_secs(3600)),
+        )
     });
     let svc = RetryLayer::new(policy().max_retry_after(Duration::from_secs(10))).layer(svc);
     let err = svc.oneshot(()).await.unwrap_err();
@@ -151,7 +165,11 @@ async fn works_with_towers_exponential_backoff_and_baas_errors() {
     let svc = tower::service_fn(move |()| {
         let n = seen.fetch_add(1, Ordering::SeqCst);
         async move {
-            if n == 0 { Err(Error::new(ErrorKind::Unavailable, "down")) } else { Ok(n) }
+            if n == 0 {
+                Err(Error::new(ErrorKind::Unavailable, "down"))
+            } else {
+                Ok(n)
+            }
         }
     });
     let svc = RetryLayer::new(policy().backoff(backoff)).layer(svc);
