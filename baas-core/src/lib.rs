@@ -42,6 +42,13 @@ pub mod master_key;
 pub mod principal;
 pub mod tenant;
 
+pub mod circuit_breaker;
+pub mod limit;
+pub mod rate_limit;
+pub mod refusal;
+pub mod require_role;
+pub mod retry;
+
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
