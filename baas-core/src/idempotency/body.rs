@@ -200,13 +200,11 @@ mod tests {
     use super::*;
     use http_body_util::{Full, StreamBody};
 
-    type Frames = Vec<Result<Frame<Bytes>, std::io::Error>>;
+    type Item = Result<Frame<Bytes>, std::io::Error>;
+    type Frames = Vec<Item>;
+    type Stream = StreamBody<futures_util::stream::Iter<std::vec::IntoIter<Item>>>;
 
-    fn stream(
-        frames: Frames,
-    ) -> StreamBody<
-        futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, std::io::Error>>>,
-    > {
+    fn stream(frames: Frames) -> Stream {
         StreamBody::new(futures_util::stream::iter(frames))
     }
 

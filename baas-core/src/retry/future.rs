@@ -40,10 +40,10 @@ impl<F: Future<Output = ()>> Future for RetryDelay<F> {
         if !*this.backoff_done && this.backoff.poll(cx).is_ready() {
             *this.backoff_done = true;
         }
-        if let Some(hint) = this.hint.as_pin_mut() {
-            if hint.poll(cx).is_pending() {
-                return Poll::Pending;
-            }
+        if let Some(hint) = this.hint.as_pin_mut()
+            && hint.poll(cx).is_pending()
+        {
+            return Poll::Pending;
         }
         if *this.backoff_done {
             Poll::Ready(())
