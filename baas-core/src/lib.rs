@@ -39,8 +39,12 @@ pub mod error;
 pub mod health;
 pub mod idempotency;
 pub mod master_key;
+pub mod metrics;
 pub mod principal;
+pub mod slo;
+pub mod telemetry;
 pub mod tenant;
+pub mod trace;
 
 pub mod circuit_breaker;
 pub mod limit;
