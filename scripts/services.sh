@@ -332,12 +332,17 @@ start_s3() {
 EOF
         log "starting seaweedfs s3 on 127.0.0.1:$S3_PORT"
         # The volume server's default port (8080) is the platform's default: move it.
+        # One master: a short election. No telemetry, no Iceberg/Lance side servers, and
+        # the local gRPC sockets inside the state dir rather than /tmp.
         (cd "$S3_DIR" && spawn "$S3_DIR/weed.log" "$weed" server \
             -ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$S3_DIR/data" \
-            -master.port=$S3_MASTER_PORT -master.volumeSizeLimitMB=256 \
+            -master.port=$S3_MASTER_PORT -master.electionTimeout=1s \
+            -master.volumeSizeLimitMB=256 -master.telemetry=false \
             -volume.port=$S3_VOLUME_PORT -volume.preStopSeconds=0 -volume.max=64 \
-            -filer -filer.port=$S3_FILER_PORT \
-            -s3 -s3.port=$S3_PORT -s3.config="$S3_DIR/s3.json" >"$S3_PID")
+            -filer -filer.port=$S3_FILER_PORT -filer.localSocket="$S3_DIR/filer.sock" \
+            -s3 -s3.port=$S3_PORT -s3.config="$S3_DIR/s3.json" \
+            -s3.localSocket="$S3_DIR/s3.sock" -s3.port.iceberg=0 -s3.port.lance=0 \
+            >"$S3_PID")
     fi
     wait_for s3 90 "$S3_DIR/weed.log" port_open "$S3_PORT"
     # The test bucket (a directory under /buckets in the filer).
@@ -366,6 +371,10 @@ stop_s3() {
         term_then_kill "$S3_PID" 5
     fi
     rm -f "$S3_PID"
+    # After a SIGKILL its fixed-name gRPC sockets in /tmp are left behind.
+    if ! port_open "$S3_MASTER_PORT"; then
+        rm -f /tmp/seaweedfs-{master-grpc-1$S3_MASTER_PORT,volume-grpc-1$S3_VOLUME_PORT,filer-grpc-1$S3_FILER_PORT,s3-grpc-1$S3_PORT,s3-$S3_PORT}.sock
+    fi
 }
 
 status_s3() { s3_running && port_open "$S3_PORT"; }
@@ -458,22 +467,31 @@ services_from_args() {
     echo "$@"
 }
 
+# Run `$1_<service>` for each service in parallel (they share nothing); fail if any failed.
+in_parallel() {
+    local action="$1" s failed=()
+    shift
+    local -A pids=()
+    for s in "$@"; do
+        ("${action}_$s") &
+        pids[$s]=$!
+    done
+    for s in "$@"; do
+        wait "${pids[$s]}" || failed+=("$s")
+    done
+    ((${#failed[@]} == 0)) || die "$action failed for: ${failed[*]}"
+}
+
 cmd_start() {
     need_root
-    local s
-    for s in $(services_from_args "$@"); do
-        "start_$s"
-    done
+    # shellcheck disable=SC2046
+    in_parallel start $(services_from_args "$@")
     cmd_env
 }
 
 cmd_stop() {
-    local s list
-    list="$(services_from_args "$@")"
-    # Reverse order of start.
-    for s in $(echo "$list" | tr ' ' '\n' | tac); do
-        "stop_$s"
-    done
+    # shellcheck disable=SC2046
+    in_parallel stop $(services_from_args "$@")
 }
 
 cmd_status() {
