@@ -10,7 +10,7 @@
 //! | S3 (SeaweedFS) | `object_store` (feature `aws`) | `BAAS_TEST_S3_ENDPOINT`, `BAAS_TEST_S3_BUCKET`, `BAAS_TEST_S3_ACCESS_KEY_ID`, `BAAS_TEST_S3_SECRET_ACCESS_KEY` |
 //! | SMTP (aiosmtpd, Maildir) | `lettre` | `BAAS_TEST_SMTP_ADDR`, `BAAS_TEST_SMTP_MAILDIR` |
 //!
-//! Each test follows the one policy in [`baas_core::testing::service`]: it runs when its
+//! Each test follows the one policy in `baas_core::testing::service`: it runs when its
 //! variables are set, prints `SKIPPED: …` when they are not, and fails under
 //! `BAAS_REQUIRE_SERVICES=1`.
 //!
