@@ -184,13 +184,17 @@ pg_psql() { (cd / && runuser -u postgres -- "$PG_BIN/psql" -X -q -h "$PG_SOCK" -
 # The postgres user must be able to reach the state dir: grant search (x, not read) on
 # any ancestor that denies it, e.g. a clone under /root (mode 700).
 pg_reachable() {
-    local dir="$1"
+    local dir="$1" ancestors=() i
     while [[ "$dir" != "/" ]]; do
-        if ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
-            log "chmod o+x $dir (so user postgres can reach the state dir)"
-            chmod o+x "$dir"
-        fi
+        ancestors=("$dir" "${ancestors[@]}")
         dir="$(dirname "$dir")"
+    done
+    # Top down, so only the folders that really block are changed.
+    for i in "${ancestors[@]}"; do
+        if ! runuser -u postgres -- test -x "$i" 2>/dev/null; then
+            log "chmod o+x $i (so user postgres can reach the state dir)"
+            chmod o+x "$i"
+        fi
     done
 }
 
