@@ -12,6 +12,7 @@
 # All state lives under one directory: $BAAS_SERVICES_DIR, default <repo>/target/services.
 # Every server listens on 127.0.0.1 only; nothing is registered with systemd or init.
 # Must run as root (apt-get, initdb as user postgres, RabbitMQ's own server script).
+# `install` also brings Debian's prometheus package for `promtool check metrics`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -124,7 +125,8 @@ rabbit_sbin() {
 
 cmd_install() {
     need_root
-    local debs=(postgresql rabbitmq-server) missing=() pkg
+    # prometheus only for `promtool check metrics` (the server is never started).
+    local debs=(postgresql rabbitmq-server prometheus) missing=() pkg
     for pkg in "${debs[@]}"; do
         dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
     done
@@ -512,7 +514,7 @@ cmd_status() {
 }
 
 usage() {
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in
