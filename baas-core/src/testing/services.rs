@@ -1,5 +1,6 @@
 //! The test policy for service-backed tests.
 
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Set to `1` to make every service-backed test fail when its service is not configured.
@@ -20,7 +21,6 @@ pub const REQUIRE_SERVICES_ENV: &str = "BAAS_REQUIRE_SERVICES";
 /// };
 /// # let _ = url;
 /// ```
-#[allow(clippy::print_stderr)]
 pub fn service(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(value) if !value.trim().is_empty() => Some(value),
@@ -31,7 +31,10 @@ pub fn service(var: &str) -> Option<String> {
                 "{var} is not set but {REQUIRE_SERVICES_ENV}=1: start the services \
                  (scripts/services.sh start) and eval \"$(scripts/services.sh env)\""
             );
-            eprintln!(
+            // Straight to the process's stderr, not `eprintln!`: the test harness captures
+            // the macros' output of passing tests, and this line must show in a plain run.
+            let _ = writeln!(
+                std::io::stderr().lock(),
                 "SKIPPED: {var} is not set; run scripts/services.sh start and \
                  eval \"$(scripts/services.sh env)\" to run this test"
             );
