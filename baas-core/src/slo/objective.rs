@@ -75,7 +75,10 @@ impl Slo {
     /// `Invalid` for any other window.
     pub fn with_window(mut self, window: Duration) -> Result<Self, Error> {
         let secs = window.as_secs();
-        if window.subsec_nanos() != 0 || secs % 3600 != 0 || !(3600..=90 * 86_400).contains(&secs) {
+        if window.subsec_nanos() != 0
+            || !secs.is_multiple_of(3600)
+            || !(3600..=90 * 86_400).contains(&secs)
+        {
             return Err(Error::new(
                 ErrorKind::Invalid,
                 "an SLO window is a whole number of hours between 1 hour and 90 days",

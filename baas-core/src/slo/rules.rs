@@ -106,7 +106,7 @@ fn write_group(out: &mut String, slo: &Slo) {
 
 /// A window in Prometheus duration syntax: days when whole, else hours.
 fn window_label(secs: u64) -> String {
-    if secs % 86_400 == 0 {
+    if secs.is_multiple_of(86_400) {
         format!("{}d", secs / 86_400)
     } else {
         format!("{}h", secs / 3600)

@@ -15,7 +15,10 @@ use crate::{Error, ErrorKind, Principal, PrincipalKind, RequestContext, RequestI
 
 /// The spans seen, by name, with their fields as strings.
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<(String, BTreeMap<String, String>)>>>);
+struct Capture(Arc<Mutex<Vec<SpanSeen>>>);
+
+/// A span's name and fields.
+type SpanSeen = (String, BTreeMap<String, String>);
 
 struct Fields<'a>(&'a mut BTreeMap<String, String>);
 
