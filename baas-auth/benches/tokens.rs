@@ -70,7 +70,7 @@ fn tokens(c: &mut Criterion) {
         b.iter(|| {
             public
                 .verify(black_box(signing_input.as_bytes()), black_box(&signature))
-                .unwrap()
+                .unwrap();
         });
     });
     g.bench_function("verify_cold", |b| {
@@ -108,7 +108,7 @@ fn passwords(c: &mut Criterion) {
         let mut out = [0u8; 32];
         b.iter(|| {
             raw.hash_password_into(b"violet-otter-mandolin", b"0123456789abcdef", &mut out)
-                .unwrap()
+                .unwrap();
         });
     });
     g.bench_function("password_hash", |b| {

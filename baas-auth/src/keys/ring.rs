@@ -103,10 +103,8 @@ impl KeyRing {
         let fresh = snapshot
             .loaded_at
             .is_some_and(|t| now.saturating_duration_since(t) < self.config.key_refresh);
-        if fresh {
-            if let Some(key) = snapshot.keys.get(kid) {
-                return Ok(Some(Arc::clone(key)));
-            }
+        if fresh && let Some(key) = snapshot.keys.get(kid) {
+            return Ok(Some(Arc::clone(key)));
         }
         match self.reload(!fresh).await {
             Ok(snapshot) => Ok(snapshot.keys.get(kid).cloned()),

@@ -15,7 +15,7 @@ use crate::error::AuthError;
 ///
 /// The defaults are OWASP's recommendation for argon2id: m = 19 MiB (19 456 KiB),
 /// t = 2 iterations, p = 1 lane; at most as many hashes at once as there are CPUs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashConfig {
     /// Memory cost in KiB.
     pub memory_kib: u32,
