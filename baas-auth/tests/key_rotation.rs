@@ -32,6 +32,7 @@ async fn twenty_rotations_never_fail_a_live_token() {
 
     let mut tokens: Vec<IssuedToken> = Vec::new();
     let (mut live_checks, mut expired_checks, mut failures) = (0, 0, Vec::new());
+    let mut signed_by_retiring = 0;
     // Steps of varied length: shorter than key_refresh, between it and the TTL, longer.
     let steps = [20u64, 45, 61, 130, 300, 420, 610, 905, 1200, 75];
     for round in 0..20 {
@@ -39,34 +40,49 @@ async fn twenty_rotations_never_fail_a_live_token() {
         tokens.push(issuer_b.issue(&request("s-b")).await.unwrap());
         let report = f.keys.rotate().await.unwrap();
         tokens.push(f.issue().await);
-        tokens.push(issuer_b.issue(&request("s-b")).await.unwrap());
         assert_eq!(f.keys.signer().await.unwrap().kid(), report.current);
-
-        f.advance(Duration::from_secs(steps[round % steps.len()]));
-        let now = f.clock.unix_seconds();
-        let leeway = f.config.leeway.as_secs();
-        for token in &tokens {
-            for verifier in verifiers {
-                let result = verifier.verify(token.as_str()).await;
-                if now <= token.claims.exp {
-                    live_checks += 1;
-                    if let Err(err) = result {
-                        failures.push(format!(
-                            "round {round}: live token of {} refused: {err}",
-                            token.kid
-                        ));
+        // Process B has not noticed the rotation yet: within key_refresh it may still
+        // sign with the key that is now retiring.
+        for seconds in [50, steps[round % steps.len()]] {
+            // Advance in small increments, verifying every token each time.
+            let mut left = seconds;
+            while left > 0 {
+                let by = left.min(10);
+                left -= by;
+                f.advance(Duration::from_secs(by));
+                let now = f.clock.unix_seconds();
+                let leeway = f.config.leeway.as_secs();
+                for token in &tokens {
+                    for verifier in verifiers {
+                        let result = verifier.verify(token.as_str()).await;
+                        if now <= token.claims.exp {
+                            live_checks += 1;
+                            if let Err(err) = result {
+                                failures.push(format!(
+                                    "round {round}: live token of {} refused: {err}",
+                                    token.kid
+                                ));
+                            }
+                        } else if now > token.claims.exp + leeway {
+                            expired_checks += 1;
+                            assert!(
+                                matches!(result, Err(AuthError::Expired | AuthError::KeyRetired)),
+                                "round {round}: expired token accepted or refused oddly: {result:?}"
+                            );
+                        }
                     }
-                } else if now > token.claims.exp + leeway {
-                    expired_checks += 1;
-                    assert!(
-                        matches!(result, Err(AuthError::Expired | AuthError::KeyRetired)),
-                        "round {round}: expired token accepted or refused oddly: {result:?}"
-                    );
                 }
+                // Forget tokens long dead.
+                tokens.retain(|t| now <= t.claims.exp + 120);
+            }
+            if seconds == 50 {
+                let late = issuer_b.issue(&request("s-b")).await.unwrap();
+                if late.kid == report.retiring {
+                    signed_by_retiring += 1;
+                }
+                tokens.push(late);
             }
         }
-        // Forget tokens long dead.
-        tokens.retain(|t| now <= t.claims.exp + 3600);
         // At most one current and one next, and JWKS lists exactly the keys that verify.
         let stored = f.store.inner_list().await;
         assert_eq!(
@@ -96,6 +112,10 @@ async fn twenty_rotations_never_fail_a_live_token() {
                 .all(|k| k.sealed_private.is_none())
         );
     }
+    assert!(
+        signed_by_retiring > 0,
+        "the stale-signer case was not exercised"
+    );
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",
