@@ -1,18 +1,86 @@
 //! # baas-auth
 //!
-//! Identity for a baas installation: users with argon2id passwords, JWT access tokens
-//! with key rotation and a JWKS document, sessions with refresh-token rotation and reuse
-//! detection, revocation, API keys, roles and a tower authentication layer.
+//! Identity for a baas installation. This first slice holds everything that needs no
+//! database:
 //!
-//! **Status:** this crate is a documented shell. Its contents arrive with the identity
-//! issue; until then it only re-exports the baas-core types it will build on.
+//! * [`password`]: argon2id hashing (OWASP parameters, PHC strings, rehash on parameter
+//!   change) on a bounded blocking pool, and the password policy (8–128 characters, the
+//!   most common passwords refused);
+//! * [`Email`]: normalised (trim, NFKC, lowercase) and validated addresses;
+//! * [`keys`]: signing keys with states next → current → retiring → retired, sealed at
+//!   rest with the master key, rotated by a [`KeyManager`](keys::KeyManager) that also
+//!   publishes the JWKS;
+//! * [`token`]: RFC 9068 access tokens (EdDSA by default, ES256 as an option), a strict
+//!   [`TokenVerifier`] with a bounded cache, and the [`RevocationView`] it consults.
+//!
+//! Users, sessions, API keys, the SQL backends and the tower layer come next.
+//!
+//! ## Issue a token and verify it
 //!
 //! ```
-//! use baas_auth::core::TenantId;
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use baas_auth::keys::{KeyManager, KeyRing, MemoryKeyStore};
+//! use baas_auth::{MemoryRevocations, TokenConfig, TokenIssuer, TokenRequest, TokenVerifier};
+//! use baas_core::{MasterKey, SystemClock, TenantId};
 //!
-//! let tenant = TenantId::new("acme").unwrap();
-//! assert_eq!(tenant.as_str(), "acme");
+//! let clock = Arc::new(SystemClock);
+//! let config = TokenConfig::new("https://id.example.com", "https://api.example.com");
+//! let store = Arc::new(MemoryKeyStore::new());
+//!
+//! // Signing side: create the first keys once, then issue.
+//! let keys = Arc::new(KeyManager::new(store.clone(), MasterKey::generate(), clock.clone(), config.clone()));
+//! keys.ensure().await?;
+//! let issuer = TokenIssuer::new(keys.clone(), clock.clone());
+//! let token = issuer
+//!     .issue(&TokenRequest {
+//!         subject: "user-1".into(),
+//!         tenant: TenantId::new("acme")?,
+//!         roles: vec!["member".into()],
+//!         session_id: "session-1".into(),
+//!         client_id: "web".into(),
+//!     })
+//!     .await?;
+//!
+//! // Verifying side: public keys from the same store, sessions from a revocation view.
+//! let revocations = Arc::new(MemoryRevocations::new());
+//! let ring = Arc::new(KeyRing::new(store, clock.clone(), config.clone()));
+//! let verifier = TokenVerifier::new(ring, revocations.clone(), clock, config);
+//! let verified = verifier.verify(token.as_str()).await?;
+//! assert_eq!(verified.principal.subject, "user-1");
+//! assert!(verified.principal.has_role("member"));
+//!
+//! // Revoking the session refuses the token, even though it is cached.
+//! revocations.revoke(&TenantId::new("acme")?, "session-1");
+//! let err = verifier.verify(token.as_str()).await.unwrap_err();
+//! assert_eq!(err.to_string(), "session has been revoked");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
+//!
+//! ## Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `testing` | the conformance suites (`testing` module), for backends outside this crate |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use baas_core as core;
+
+mod email;
+mod error;
+pub mod keys;
+pub mod password;
+mod revocation;
+pub mod token;
+
+#[cfg(any(test, feature = "testing"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
+pub use email::{Email, MAX_EMAIL_LEN, MAX_LOCAL_LEN};
+pub use error::AuthError;
+pub use revocation::{DynRevocationView, MemoryRevocations, RevocationView};
+pub use token::{
+    AccessClaims, IssuedToken, TokenConfig, TokenIssuer, TokenRequest, TokenVerifier, VerifiedToken,
+};
