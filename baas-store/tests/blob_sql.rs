@@ -8,15 +8,22 @@ use baas_core::{ManualClock, MasterKey, TenantId};
 use baas_store::blob::migration::Migration;
 use baas_store::blob::testing::{SUITE_LIMITS, blob_store_suite};
 use baas_store::blob::{BlobLedger, BlobMeta, ObjectBlobStore, SqlBlobLedger, UrlSigner};
+use sea_orm::sea_query::{Alias, DynIden, IntoIden as _};
 use sea_orm::{Database, DatabaseConnection};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
-/// Just this crate's blob migration, as the framework's Migrator will include it.
+/// Just this crate's blob migration, as the framework's Migrator will include it. Its
+/// own bookkeeping table keeps it from confusing the framework Migrator on a shared
+/// test database.
 struct BlobMigrator;
 
 impl MigratorTrait for BlobMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![Box::new(Migration)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        Alias::new("baas_blob_test_migrations").into_iden()
     }
 }
 

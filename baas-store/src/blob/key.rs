@@ -31,8 +31,9 @@ fn malformed(what: &str, why: &str) -> Error {
     Error::new(ErrorKind::Malformed, format!("invalid {what}: {why}")).with_field(what, why)
 }
 
-/// Check a key against the rules in the [module docs](self). Errors are
-/// [`ErrorKind::Malformed`].
+/// Check a key: non-empty, at most [`MAX_KEY_BYTES`], no leading or trailing `/`, no
+/// empty or `.` segment, no `..` anywhere, no control character, no U+10FFFF. Errors
+/// are [`ErrorKind::Malformed`].
 pub fn validate_key(key: &str) -> Result<(), Error> {
     if key.is_empty() {
         return Err(malformed("key", "must not be empty"));

@@ -262,10 +262,10 @@ impl ObjectBlobStore {
         };
 
         if let Some(err) = failure {
-            if let Some(upload) = multipart {
-                if let Err(abort) = upload.abort().await {
-                    tracing::warn!(tenant = %tenant, error = %abort, "could not abort a multipart upload");
-                }
+            if let Some(upload) = multipart
+                && let Err(abort) = upload.abort().await
+            {
+                tracing::warn!(tenant = %tenant, error = %abort, "could not abort a multipart upload");
             }
             return Err(err);
         }
