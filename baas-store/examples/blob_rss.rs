@@ -42,11 +42,11 @@ async fn main() -> Result<(), baas_core::Error> {
     let tenant = TenantId::new("rss")?;
     println!("before: VmHWM {}", vm_hwm());
 
-    // A body of `total` bytes in 64 KiB chunks, generated as it is read.
-    let chunk = Bytes::from(vec![0xa5u8; 64 << 10]);
-    let chunks = total / chunk.len() as u64;
+    // A body of `total` bytes in 64 KiB chunks, each a fresh allocation (as an HTTP
+    // body's would be), generated as it is read.
+    let chunks = total / (64 << 10);
     let body = futures::stream::iter(0..chunks)
-        .map(move |_| Ok::<_, baas_core::BoxError>(chunk.clone()))
+        .map(|i| Ok::<_, baas_core::BoxError>(Bytes::from(vec![i as u8; 64 << 10])))
         .boxed();
     let started = Instant::now();
     let put = store
