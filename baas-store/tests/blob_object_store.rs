@@ -151,3 +151,12 @@ async fn a_cancelled_upload_releases_its_reservation() {
     }
     assert_eq!(store.usage(&t).await.unwrap(), Default::default());
 }
+
+#[tokio::test]
+async fn health_check_answers() {
+    use baas_core::HealthCheck as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = local(dir.path(), &ManualClock::new());
+    assert_eq!(store.name(), "objects");
+    store.check().await.expect("local files answer");
+}

@@ -549,3 +549,18 @@ mod tests {
         assert_eq!(hex(&[0xab, 0x01]), "ab01");
     }
 }
+
+/// Readiness: the object store answers a `head` of a probe path (absent is fine).
+#[async_trait]
+impl baas_core::HealthCheck for ObjectBlobStore {
+    fn name(&self) -> &str {
+        "objects"
+    }
+
+    async fn check(&self) -> Result<(), Error> {
+        match self.store.head(&Path::from("baas-health-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(from_object_store(err)),
+        }
+    }
+}
