@@ -525,6 +525,21 @@ pub fn body_from_bytes(bytes: impl Into<Bytes>) -> PutBody {
     futures::stream::once(futures::future::ready(Ok(bytes.into()))).boxed()
 }
 
+/// Readiness: the object store answers a `head` of a probe path (absent is fine).
+#[async_trait]
+impl baas_core::HealthCheck for ObjectBlobStore {
+    fn name(&self) -> &str {
+        "objects"
+    }
+
+    async fn check(&self) -> Result<(), Error> {
+        match self.store.head(&Path::from("baas-health-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(from_object_store(err)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,20 +562,5 @@ mod tests {
     #[test]
     fn hex_is_lowercase() {
         assert_eq!(hex(&[0xab, 0x01]), "ab01");
-    }
-}
-
-/// Readiness: the object store answers a `head` of a probe path (absent is fine).
-#[async_trait]
-impl baas_core::HealthCheck for ObjectBlobStore {
-    fn name(&self) -> &str {
-        "objects"
-    }
-
-    async fn check(&self) -> Result<(), Error> {
-        match self.store.head(&Path::from("baas-health-probe")).await {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(err) => Err(from_object_store(err)),
-        }
     }
 }
