@@ -52,7 +52,14 @@ async fn setup() -> Setup {
             }
         }
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
-        let db = sea_orm::Database::connect(&url).await.expect("sqlite");
+        // As the framework's Database opens SQLite: WAL, synchronous = NORMAL.
+        let mut options = sea_orm::ConnectOptions::new(url);
+        options.max_connections(1);
+        let db = sea_orm::Database::connect(options).await.expect("sqlite");
+        use sea_orm::ConnectionTrait as _;
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            .await
+            .expect("pragmas");
         M::up(&db, None).await.expect("migrate");
         (
             Arc::new(baas_store::blob::SqlBlobLedger::new(db.clone())),
