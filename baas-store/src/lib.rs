@@ -16,3 +16,5 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use baas_core as core;
+
+pub mod blob;

@@ -1,0 +1,226 @@
+//! Blob put and get of 4 KiB and 16 MiB on local files, each next to a raw baseline
+//! doing the same work in the same run: a raw object_store put (plus, with the SQL
+//! ledger, a raw insert of the same metadata row) and a raw object_store get.
+//!
+//! ```text
+//! cargo bench -p baas-store --bench blob -- --warm-up-time 1 --measurement-time 2
+//! ```
+
+use std::sync::Arc;
+
+use baas_core::{MasterKey, TenantId};
+use baas_store::blob::{BlobLedger, BlobLimits, BlobStore, ObjectBlobStore, UrlSigner};
+use bytes::Bytes;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use futures::{StreamExt as _, TryStreamExt as _};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt as _};
+
+const SIZES: [(&str, usize); 2] = [("4KiB", 4 << 10), ("16MiB", 16 << 20)];
+
+fn body(data: &Bytes) -> baas_store::blob::PutBody {
+    // Arrive in 64 KiB chunks, as an HTTP body would.
+    let chunks: Vec<Result<Bytes, baas_core::BoxError>> = (0..data.len())
+        .step_by(64 << 10)
+        .map(|i| Ok(data.slice(i..(i + (64 << 10)).min(data.len()))))
+        .collect();
+    futures::stream::iter(chunks).boxed()
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    store: ObjectBlobStore,
+    raw: Arc<dyn ObjectStore>,
+    #[cfg(feature = "sql")]
+    db: sea_orm::DatabaseConnection,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objects = dir.path().join("objects");
+    std::fs::create_dir_all(&objects).expect("objects dir");
+    let raw: Arc<dyn ObjectStore> =
+        Arc::new(LocalFileSystem::new_with_prefix(&objects).expect("local"));
+    #[cfg(feature = "sql")]
+    let (ledger, db): (Arc<dyn BlobLedger>, _) = {
+        use sea_orm_migration::MigratorTrait;
+        struct M;
+        impl MigratorTrait for M {
+            fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+                vec![Box::new(baas_store::blob::migration::Migration)]
+            }
+        }
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+        // As the framework's Database opens SQLite: WAL, synchronous = NORMAL.
+        let mut options = sea_orm::ConnectOptions::new(url);
+        options.max_connections(1);
+        let db = sea_orm::Database::connect(options).await.expect("sqlite");
+        use sea_orm::ConnectionTrait as _;
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            .await
+            .expect("pragmas");
+        M::up(&db, None).await.expect("migrate");
+        (
+            Arc::new(baas_store::blob::SqlBlobLedger::new(db.clone())),
+            db,
+        )
+    };
+    #[cfg(not(feature = "sql"))]
+    let ledger: Arc<dyn BlobLedger> = Arc::new(baas_store::blob::MemoryBlobLedger::new());
+    let signer = UrlSigner::new(&MasterKey::generate(), baas_core::clock::system());
+    let store = ObjectBlobStore::new(raw.clone(), ledger, signer).with_limits(BlobLimits {
+        max_object_bytes: 1 << 30,
+        tenant_quota_bytes: u64::MAX / 4,
+    });
+    Setup {
+        _dir: dir,
+        store,
+        raw,
+        #[cfg(feature = "sql")]
+        db,
+    }
+}
+
+/// The raw baseline of a put: the bytes (streamed as `put` would, hashed) and the
+/// metadata row.
+async fn raw_put(s: &Setup, path: &Path, data: &Bytes, n: u64) {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = Vec::new();
+    let mut stream = body(data);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.expect("chunk");
+        hasher.update(&chunk);
+        buf.push(chunk);
+    }
+    let _sha = hasher.finalize();
+    if data.len() <= baas_store::blob::DEFAULT_PART_SIZE {
+        s.raw
+            .put(path, buf.into_iter().collect())
+            .await
+            .expect("raw put");
+    } else {
+        let upload = s.raw.put_multipart(path).await.expect("multipart");
+        let mut w = object_store::WriteMultipart::new_with_chunk_size(
+            upload,
+            baas_store::blob::DEFAULT_PART_SIZE,
+        );
+        for chunk in buf {
+            w.put(chunk);
+        }
+        w.finish().await.expect("finish");
+    }
+    #[cfg(feature = "sql")]
+    {
+        use baas_store::blob::migration::BlobObjects as O;
+        use sea_orm::ConnectionTrait as _;
+        use sea_orm::sea_query::{OnConflict, Query};
+        let stmt = Query::insert()
+            .into_table(O::Table)
+            .columns([
+                O::Tenant,
+                O::Key,
+                O::Size,
+                O::ContentType,
+                O::Sha256,
+                O::CreatedAt,
+            ])
+            .values_panic([
+                "raw".into(),
+                format!("k{n}").into(),
+                (data.len() as i64).into(),
+                "application/octet-stream".into(),
+                "00".repeat(32).into(),
+                0i64.into(),
+            ])
+            .on_conflict(
+                OnConflict::columns([O::Tenant, O::Key])
+                    .update_columns([O::Size, O::Sha256, O::CreatedAt])
+                    .to_owned(),
+            )
+            .to_owned();
+        s.db.execute(&stmt).await.expect("raw insert");
+    }
+    #[cfg(not(feature = "sql"))]
+    let _ = n;
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let s = rt.block_on(setup());
+    let tenant = TenantId::new("bench").expect("tenant");
+    let mut group = c.benchmark_group("blob_local");
+    for (name, size) in SIZES {
+        let data = Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+        group.throughput(Throughput::Bytes(size as u64));
+        let mut n = 0u64;
+        group.bench_function(BenchmarkId::new("put", name), |b| {
+            b.to_async(&rt).iter(|| {
+                n += 1;
+                let key = format!("k{}", n % 8);
+                let data = data.clone();
+                let s = &s;
+                let tenant = &tenant;
+                async move {
+                    s.store
+                        .put(tenant, &key, "application/octet-stream", body(&data))
+                        .await
+                        .expect("put");
+                }
+            });
+        });
+        let mut n = 0u64;
+        group.bench_function(BenchmarkId::new("raw_put", name), |b| {
+            b.to_async(&rt).iter(|| {
+                n += 1;
+                let path = Path::from(format!("raw/k{}", n % 8));
+                let data = data.clone();
+                let s = &s;
+                async move { raw_put(s, &path, &data, n % 8).await }
+            });
+        });
+        rt.block_on(async {
+            s.store
+                .put(&tenant, "read", "application/octet-stream", body(&data))
+                .await
+                .expect("put read");
+            s.raw
+                .put(&Path::from("raw/read"), data.clone().into())
+                .await
+                .expect("raw put read");
+        });
+        group.bench_function(BenchmarkId::new("get", name), |b| {
+            b.to_async(&rt).iter(|| async {
+                let got = s.store.get(&tenant, "read", None).await.expect("get");
+                let n: usize = got
+                    .body
+                    .map_ok(|c| c.len())
+                    .try_fold(0, |a, l| async move { Ok(a + l) })
+                    .await
+                    .expect("body");
+                assert_eq!(n, size);
+            });
+        });
+        group.bench_function(BenchmarkId::new("raw_get", name), |b| {
+            b.to_async(&rt).iter(|| async {
+                let got = s.raw.get(&Path::from("raw/read")).await.expect("raw get");
+                let n: usize = got
+                    .into_stream()
+                    .map_ok(|c| c.len())
+                    .try_fold(0, |a, l| async move { Ok(a + l) })
+                    .await
+                    .expect("body");
+                assert_eq!(n, size);
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10);
+    targets = bench
+}
+criterion_main!(benches);

@@ -1,0 +1,566 @@
+//! [`ObjectBlobStore`]: a [`BlobStore`] over any `object_store` backend — local files
+//! (the default), memory, or S3 (feature `s3`) — with metadata and quota in a
+//! [`BlobLedger`].
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baas_core::{Error, ErrorKind, TenantId};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use futures::{StreamExt as _, TryStreamExt as _};
+use object_store::path::Path;
+use object_store::{
+    GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt as _, PutPayload,
+    WriteMultipart,
+};
+use sha2::{Digest as _, Sha256};
+
+use super::error::from_object_store;
+use super::key::{object_path, validate_content_type, validate_key, validate_prefix};
+use super::quota::{BlobLedger, MemoryBlobLedger, Reservation};
+use super::signed_url::{UrlSigner, validate_expiry};
+use super::store::{
+    BlobBody, BlobLimits, BlobMeta, BlobStore, ByteRange, ByteStream, ListPage, MAX_LIST_LIMIT,
+    PutBody, PutOutcome, SignedUrl, Usage,
+};
+
+/// Bytes buffered before an upload switches from one `put` to a multipart upload, and
+/// the size of each part: 8 MiB (S3 needs at least 5 MiB per part but the last).
+pub const DEFAULT_PART_SIZE: usize = 8 << 20;
+
+/// How far ahead of the streamed bytes the quota is reserved: 8 MiB.
+pub const DEFAULT_RESERVE_STEP: u64 = 8 << 20;
+
+/// Parts uploaded concurrently by one multipart upload.
+const PART_CONCURRENCY: usize = 2;
+
+/// Chunk size for reading local files.
+const FILE_CHUNK: u64 = 256 << 10;
+
+/// A [`BlobStore`] over an [`ObjectStore`].
+///
+/// Object bytes live at `tenants/<tenant>/objects/<key>` in the object store; the
+/// metadata (size, content type, SHA-256, time) and the tenant's usage live in the
+/// [`BlobLedger`], which is the source of truth for `head` and `list`.
+///
+/// An upload streams: the first part is buffered (up to the part size); a small object
+/// is then written with one `put`, a larger one with a multipart upload whose staged
+/// parts are discarded if anything fails. Either way the object appears (or replaces
+/// the old one) atomically when complete.
+///
+/// Concurrent writers of the *same* key on different processes race: the last upload
+/// to complete holds the bytes, and the ledger keeps the metadata of the last commit.
+/// `get` notices a size mismatch and answers `Conflict`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), baas_core::Error> {
+/// use std::sync::Arc;
+/// use baas_core::{ManualClock, MasterKey, TenantId};
+/// use baas_store::blob::{BlobStore, ObjectBlobStore, UrlSigner, body_from_bytes};
+///
+/// let signer = UrlSigner::new(&MasterKey::generate(), ManualClock::new().shared());
+/// let store = ObjectBlobStore::memory(signer);
+/// let tenant = TenantId::new("acme")?;
+///
+/// let put = store.put(&tenant, "hello.txt", "text/plain", body_from_bytes("hi!")).await?;
+/// assert!(put.created);
+/// let got = store.get(&tenant, "hello.txt", None).await?;
+/// assert_eq!(got.meta.content_type, "text/plain");
+/// assert_eq!(&got.bytes().await?[..], b"hi!");
+/// # Ok(())
+/// # }
+/// ```
+pub struct ObjectBlobStore {
+    store: Arc<dyn ObjectStore>,
+    ledger: Arc<dyn BlobLedger>,
+    signer: UrlSigner,
+    #[cfg(feature = "s3")]
+    presigner: Option<Arc<dyn object_store::signer::Signer>>,
+    limits: BlobLimits,
+    part_size: usize,
+    reserve_step: u64,
+}
+
+impl fmt::Debug for ObjectBlobStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectBlobStore")
+            .field("store", &self.store.to_string())
+            .field("ledger", &self.ledger)
+            .field("limits", &self.limits)
+            .field("part_size", &self.part_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObjectBlobStore {
+    /// A store over `store`, accounting in `ledger`, signing URLs with `signer`.
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        ledger: Arc<dyn BlobLedger>,
+        signer: UrlSigner,
+    ) -> Self {
+        ObjectBlobStore {
+            store,
+            ledger,
+            signer,
+            #[cfg(feature = "s3")]
+            presigner: None,
+            limits: BlobLimits::default(),
+            part_size: DEFAULT_PART_SIZE,
+            reserve_step: DEFAULT_RESERVE_STEP,
+        }
+    }
+
+    /// Objects and ledger in memory, for tests and development.
+    pub fn memory(signer: UrlSigner) -> Self {
+        Self::new(
+            Arc::new(object_store::memory::InMemory::new()),
+            Arc::new(MemoryBlobLedger::new()),
+            signer,
+        )
+    }
+
+    /// Objects as files under `root` (created if missing), accounting in `ledger`.
+    pub fn local(
+        root: impl AsRef<std::path::Path>,
+        ledger: Arc<dyn BlobLedger>,
+        signer: UrlSigner,
+    ) -> Result<Self, Error> {
+        let root = root.as_ref();
+        std::fs::create_dir_all(root).map_err(|e| {
+            Error::new(ErrorKind::Unavailable, "cannot create the object directory").with_source(e)
+        })?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(root)
+            .map_err(from_object_store)?;
+        Ok(Self::new(Arc::new(fs), ledger, signer))
+    }
+
+    /// Objects in S3 (or an S3-compatible server); signed URLs are presigned by S3.
+    #[cfg(feature = "s3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+    pub fn s3(
+        s3: object_store::aws::AmazonS3,
+        ledger: Arc<dyn BlobLedger>,
+        signer: UrlSigner,
+    ) -> Self {
+        let presigner: Arc<dyn object_store::signer::Signer> = Arc::new(s3.clone());
+        Self::new(Arc::new(s3), ledger, signer).with_presigner(Some(presigner))
+    }
+
+    /// Have `presigner` (the object store's own signer, such as S3's) make signed URLs
+    /// instead of HMAC; `None` goes back to HMAC.
+    #[cfg(feature = "s3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+    pub fn with_presigner(
+        mut self,
+        presigner: Option<Arc<dyn object_store::signer::Signer>>,
+    ) -> Self {
+        self.presigner = presigner;
+        self
+    }
+
+    /// Set the size limits.
+    pub fn with_limits(mut self, limits: BlobLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Set the part size of multipart uploads (at least 5 MiB on S3), which is also the
+    /// most bytes an upload buffers before deciding between one `put` and multipart.
+    pub fn with_part_size(mut self, bytes: usize) -> Self {
+        self.part_size = bytes.max(1);
+        self
+    }
+
+    /// Set how far ahead of the streamed bytes quota is reserved (fewer ledger writes
+    /// for big uploads; a reservation that does not fit falls back to the exact bytes).
+    pub fn with_reserve_step(mut self, bytes: u64) -> Self {
+        self.reserve_step = bytes.max(1);
+        self
+    }
+
+    /// The ledger.
+    pub fn ledger(&self) -> &Arc<dyn BlobLedger> {
+        &self.ledger
+    }
+
+    /// The underlying object store.
+    pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    async fn upload(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        path: &Path,
+        mut body: PutBody,
+        reservation: &mut Reservation,
+    ) -> Result<(u64, String), Error> {
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut first: Vec<Bytes> = Vec::new();
+        let mut buffered: usize = 0;
+        let mut multipart: Option<WriteMultipart> = None;
+
+        let failure = loop {
+            let chunk = match body.next().await {
+                None => break None,
+                Some(Ok(chunk)) => chunk,
+                Some(Err(err)) => break Some(Error::from_boxed(err)),
+            };
+            if chunk.is_empty() {
+                continue;
+            }
+            size += chunk.len() as u64;
+            if size > self.limits.max_object_bytes {
+                break Some(Error::new(
+                    ErrorKind::PayloadTooLarge,
+                    format!(
+                        "object is larger than {} bytes",
+                        self.limits.max_object_bytes
+                    ),
+                ));
+            }
+            match reservation.ensure(size).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    break Some(Error::new(
+                        ErrorKind::QuotaExceeded,
+                        "the tenant's storage quota would be exceeded",
+                    ));
+                }
+                Err(err) => break Some(err),
+            }
+            hasher.update(&chunk);
+            if let Some(upload) = multipart.as_mut() {
+                if let Err(err) = upload.wait_for_capacity(PART_CONCURRENCY).await {
+                    break Some(from_object_store(err));
+                }
+                upload.put(chunk);
+                continue;
+            }
+            buffered += chunk.len();
+            first.push(chunk);
+            if buffered >= self.part_size {
+                let upload = match self.store.put_multipart(path).await {
+                    Ok(upload) => upload,
+                    Err(err) => break Some(from_object_store(err)),
+                };
+                let mut upload = WriteMultipart::new_with_chunk_size(upload, self.part_size);
+                for chunk in first.drain(..) {
+                    upload.put(chunk);
+                }
+                multipart = Some(upload);
+            }
+        };
+
+        if let Some(err) = failure {
+            if let Some(upload) = multipart
+                && let Err(abort) = upload.abort().await
+            {
+                tracing::warn!(tenant = %tenant, error = %abort, "could not abort a multipart upload");
+            }
+            return Err(err);
+        }
+        match multipart {
+            Some(upload) => {
+                upload.finish().await.map_err(from_object_store)?;
+            }
+            None => {
+                let payload: PutPayload = first.into_iter().collect();
+                self.store
+                    .put(path, payload)
+                    .await
+                    .map_err(from_object_store)?;
+            }
+        }
+        tracing::debug!(tenant = %tenant, key, size, "blob stored");
+        Ok((size, hex(&hasher.finalize())))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn encode_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("k1:{key}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, Error> {
+    let bad = || Error::new(ErrorKind::Malformed, "invalid cursor").with_field("cursor", "invalid");
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    text.strip_prefix("k1:").map(str::to_owned).ok_or_else(bad)
+}
+
+/// Stream a local file's range in large chunks off the async threads.
+fn file_stream(file: std::fs::File, range: Range<u64>) -> ByteStream {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let state = (file, range.start, range.end, false);
+    futures::stream::try_unfold(state, |(mut file, pos, end, seeked)| async move {
+        if pos >= end {
+            return Ok(None);
+        }
+        let want = (end - pos).min(FILE_CHUNK) as usize;
+        let (file, buf) = tokio::task::spawn_blocking(move || {
+            if !seeked {
+                file.seek(SeekFrom::Start(pos))?;
+            }
+            let mut buf = vec![0u8; want];
+            file.read_exact(&mut buf)?;
+            Ok::<_, std::io::Error>((file, buf))
+        })
+        .await
+        .map_err(|e| Error::internal("file read task failed").with_source(e))?
+        .map_err(|e| {
+            Error::new(ErrorKind::Unavailable, "object file could not be read").with_source(e)
+        })?;
+        let next = pos + buf.len() as u64;
+        Ok(Some((Bytes::from(buf), (file, next, end, true))))
+    })
+    .boxed()
+}
+
+#[async_trait]
+impl BlobStore for ObjectBlobStore {
+    #[tracing::instrument(name = "blob.put", skip(self, body), fields(tenant = %tenant))]
+    async fn put(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        content_type: &str,
+        body: PutBody,
+    ) -> Result<PutOutcome, Error> {
+        validate_key(key)?;
+        validate_content_type(content_type)?;
+        let path = object_path(tenant, key);
+        let mut reservation = Reservation::new(
+            self.ledger.clone(),
+            tenant.clone(),
+            self.limits.tenant_quota_bytes,
+            self.reserve_step,
+        );
+        let uploaded = self
+            .upload(tenant, key, &path, body, &mut reservation)
+            .await;
+        let (size, sha256) = match uploaded {
+            Ok(done) => done,
+            Err(err) => {
+                reservation.release().await?;
+                return Err(err);
+            }
+        };
+        let meta = BlobMeta {
+            key: key.to_owned(),
+            size,
+            content_type: content_type.to_owned(),
+            sha256,
+            created_at: self.signer.clock().now(),
+        };
+        match reservation.commit(&meta).await {
+            Ok(old) => Ok(PutOutcome {
+                meta,
+                created: old.is_none(),
+            }),
+            Err(err) => {
+                // Nothing is recorded: take the bytes away again so they do not
+                // linger uncounted.
+                if let Err(del) = self.store.delete(&path).await {
+                    tracing::warn!(tenant = %tenant, error = %del, "could not remove an uncommitted object");
+                }
+                reservation.release().await?;
+                Err(err)
+            }
+        }
+    }
+
+    #[tracing::instrument(name = "blob.get", skip(self), fields(tenant = %tenant))]
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        range: Option<ByteRange>,
+    ) -> Result<BlobBody, Error> {
+        let meta = self.head(tenant, key).await?;
+        let resolved = match range {
+            Some(r) => Some(r.resolve(meta.size).ok_or_else(|| {
+                Error::new(ErrorKind::Invalid, "range not satisfiable")
+                    .with_field("range", "not satisfiable")
+            })?),
+            None => None,
+        };
+        let options = GetOptions {
+            range: resolved.clone().map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let result = self
+            .store
+            .get_opts(&object_path(tenant, key), options)
+            .await
+            .map_err(from_object_store)?;
+        if result.meta.size != meta.size {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                "object is being replaced; try again",
+            ));
+        }
+        let served = result.range.clone();
+        let body = match result.payload {
+            GetResultPayload::File(file, _) => file_stream(file, served.clone()),
+            GetResultPayload::Stream(stream) => stream.map_err(from_object_store).boxed(),
+        };
+        Ok(BlobBody {
+            meta,
+            range: served,
+            partial: resolved.is_some(),
+            body,
+        })
+    }
+
+    async fn head(&self, tenant: &TenantId, key: &str) -> Result<BlobMeta, Error> {
+        validate_key(key)?;
+        self.ledger
+            .get(tenant, key)
+            .await?
+            .ok_or_else(|| Error::not_found("object not found"))
+    }
+
+    #[tracing::instrument(name = "blob.delete", skip(self), fields(tenant = %tenant))]
+    async fn delete(&self, tenant: &TenantId, key: &str) -> Result<bool, Error> {
+        validate_key(key)?;
+        match self.store.delete(&object_path(tenant, key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(err) => return Err(from_object_store(err)),
+        }
+        Ok(self.ledger.remove(tenant, key).await?.is_some())
+    }
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<ListPage, Error> {
+        validate_prefix(prefix)?;
+        if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+            return Err(Error::field("limit", "must be between 1 and 1000"));
+        }
+        let after = cursor.map(decode_cursor).transpose()?;
+        let mut items = self
+            .ledger
+            .list(tenant, prefix, after.as_deref(), limit + 1)
+            .await?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|m| encode_cursor(&m.key))
+        } else {
+            None
+        };
+        Ok(ListPage { items, next_cursor })
+    }
+
+    async fn signed_url(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<SignedUrl, Error> {
+        validate_key(key)?;
+        validate_expiry(expires_in)?;
+        #[cfg(feature = "s3")]
+        if let Some(presigner) = &self.presigner {
+            let url = presigner
+                .signed_url(
+                    object_store::signer::Method::GET,
+                    &object_path(tenant, key),
+                    expires_in,
+                )
+                .await
+                .map_err(from_object_store)?;
+            return Ok(SignedUrl {
+                url: url.to_string(),
+                expires_at: self.signer.clock().now() + expires_in,
+                kind: super::store::SignedUrlKind::Presigned,
+            });
+        }
+        self.signer.sign(tenant, key, expires_in)
+    }
+
+    async fn verify_signed_url(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        expires: u64,
+        signature: &str,
+    ) -> Result<(), Error> {
+        self.signer.verify(tenant, key, expires, signature)
+    }
+
+    async fn usage(&self, tenant: &TenantId) -> Result<Usage, Error> {
+        self.ledger.usage(tenant).await
+    }
+
+    fn limits(&self) -> BlobLimits {
+        self.limits
+    }
+}
+
+/// A [`PutBody`] of one in-memory chunk (tests, small payloads).
+pub fn body_from_bytes(bytes: impl Into<Bytes>) -> PutBody {
+    futures::stream::once(futures::future::ready(Ok(bytes.into()))).boxed()
+}
+
+/// Readiness: the object store answers a `head` of a probe path (absent is fine).
+#[async_trait]
+impl baas_core::HealthCheck for ObjectBlobStore {
+    fn name(&self) -> &str {
+        "objects"
+    }
+
+    async fn check(&self) -> Result<(), Error> {
+        match self.store.head(&Path::from("baas-health-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(from_object_store(err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_junk() {
+        assert_eq!(decode_cursor(&encode_cursor("a/b")).unwrap(), "a/b");
+        assert_eq!(
+            decode_cursor("!!").unwrap_err().kind(),
+            ErrorKind::Malformed
+        );
+        assert_eq!(
+            decode_cursor(&URL_SAFE_NO_PAD.encode("x"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Malformed
+        );
+    }
+
+    #[test]
+    fn hex_is_lowercase() {
+        assert_eq!(hex(&[0xab, 0x01]), "ab01");
+    }
+}

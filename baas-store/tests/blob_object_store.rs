@@ -1,0 +1,162 @@
+//! The BlobStore suite on object_store's memory and local-file backends, with the
+//! memory ledger.
+
+use std::sync::Arc;
+
+use baas_core::{ErrorKind, ManualClock, MasterKey, TenantId};
+use baas_store::blob::testing::{SUITE_LIMITS, blob_store_suite, chunked, fresh_tenant};
+use baas_store::blob::{BlobStore, MemoryBlobLedger, ObjectBlobStore, UrlSigner};
+
+fn signer(clock: &ManualClock) -> UrlSigner {
+    UrlSigner::new(&MasterKey::generate(), clock.shared())
+}
+
+#[tokio::test]
+async fn memory_store_passes_the_suite() {
+    let clock = ManualClock::new();
+    let store = ObjectBlobStore::memory(signer(&clock))
+        .with_limits(SUITE_LIMITS)
+        .with_part_size(512);
+    blob_store_suite(&store, &|d| clock.advance(d)).await;
+}
+
+#[tokio::test]
+async fn memory_store_with_big_parts_passes_the_suite() {
+    // Every object fits one part: the single-put path.
+    let clock = ManualClock::new();
+    let store = ObjectBlobStore::memory(signer(&clock)).with_limits(SUITE_LIMITS);
+    blob_store_suite(&store, &|d| clock.advance(d)).await;
+}
+
+fn local(dir: &std::path::Path, clock: &ManualClock) -> ObjectBlobStore {
+    ObjectBlobStore::local(dir, Arc::new(MemoryBlobLedger::new()), signer(clock))
+        .expect("local store")
+        .with_limits(SUITE_LIMITS)
+        .with_part_size(512)
+        .with_reserve_step(700)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_files_pass_the_suite_and_leave_no_staging_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new();
+    let store = local(dir.path(), &clock);
+    blob_store_suite(&store, &|d| clock.advance(d)).await;
+    // Aborted uploads leave no staging files (object_store stages as `<name>#<n>`).
+    tokio::task::yield_now().await;
+    let leftovers: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains('#'))
+        .collect();
+    assert!(leftovers.is_empty(), "staging files left: {leftovers:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn local_files_stay_under_the_tenant_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new();
+    let store = local(dir.path(), &clock);
+    let t = TenantId::new("acme").unwrap();
+    store
+        .put(&t, "a/b c#?%.txt", "text/plain", chunked(b"x", 1))
+        .await
+        .expect("put");
+    let files = walk(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files[0].starts_with(dir.path().join("tenants/acme/objects/a")),
+        "{files:?}"
+    );
+}
+
+#[tokio::test]
+async fn local_files_refuse_a_key_below_an_object_and_keep_quota() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new();
+    let store = local(dir.path(), &clock);
+    let t = fresh_tenant();
+    store
+        .put(&t, "a", "text/plain", chunked(b"xx", 1))
+        .await
+        .expect("put a");
+    let err = store
+        .put(&t, "a/b", "text/plain", chunked(b"yyy", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err:?}");
+    let usage = store.usage(&t).await.unwrap();
+    assert_eq!((usage.bytes_used, usage.bytes_reserved), (2, 0));
+    assert_eq!(
+        store.head(&t, "a/b").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[tokio::test]
+async fn a_body_error_aborts_the_upload() {
+    use futures::StreamExt as _;
+    let clock = ManualClock::new();
+    let store = ObjectBlobStore::memory(signer(&clock)).with_limits(SUITE_LIMITS);
+    let t = fresh_tenant();
+    let body = futures::stream::iter(vec![
+        Ok(bytes::Bytes::from_static(b"partial")),
+        Err(baas_core::Error::new(ErrorKind::PayloadTooLarge, "body limit").into()),
+    ])
+    .boxed();
+    let err = store.put(&t, "k", "text/plain", body).await.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::PayloadTooLarge,
+        "the body's kind is kept"
+    );
+    assert_eq!(
+        store.head(&t, "k").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(store.usage(&t).await.unwrap(), Default::default());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_upload_releases_its_reservation() {
+    use futures::StreamExt as _;
+    let clock = ManualClock::new();
+    let store = ObjectBlobStore::memory(signer(&clock)).with_limits(SUITE_LIMITS);
+    let t = fresh_tenant();
+    // A body that yields one chunk and then never ends.
+    let body = futures::stream::iter(vec![Ok(bytes::Bytes::from_static(b"abc"))])
+        .chain(futures::stream::pending())
+        .boxed();
+    let put = store.put(&t, "k", "text/plain", body);
+    let timed = tokio::time::timeout(std::time::Duration::from_millis(50), put).await;
+    assert!(timed.is_err(), "the upload cannot finish");
+    // The dropped upload's reservation is released by a spawned task.
+    for _ in 0..100 {
+        if store.usage(&t).await.unwrap().bytes_reserved == 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(store.usage(&t).await.unwrap(), Default::default());
+}
+
+#[tokio::test]
+async fn health_check_answers() {
+    use baas_core::HealthCheck as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = local(dir.path(), &ManualClock::new());
+    assert_eq!(store.name(), "objects");
+    store.check().await.expect("local files answer");
+}
