@@ -259,7 +259,9 @@ impl Database {
     /// installation-wide start-up lock.
     pub async fn migrate(&self) -> Result<(), Error> {
         let lock = self.startup_lock("baas:migrations").await?;
-        Migrator::up(&self.conn, None).await.map_err(sql_error::db)?;
+        Migrator::up(&self.conn, None)
+            .await
+            .map_err(sql_error::db)?;
         lock.release().await
     }
 
@@ -269,7 +271,9 @@ impl Database {
     /// have to know each other.
     pub async fn migrate_with<M: MigratorTrait>(&self) -> Result<(), Error> {
         let lock = self.startup_lock("baas:migrations").await?;
-        Migrator::up(&self.conn, None).await.map_err(sql_error::db)?;
+        Migrator::up(&self.conn, None)
+            .await
+            .map_err(sql_error::db)?;
         M::up(&self.conn, None).await.map_err(sql_error::db)?;
         lock.release().await
     }
@@ -317,16 +321,18 @@ fn prepare_sqlite_url(url: &str) -> Result<String, Error> {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
-    if path.is_empty() || path == ":memory:" || query.is_some_and(|q| q.contains("mode=memory"))
-    {
+    if path.is_empty() || path == ":memory:" || query.is_some_and(|q| q.contains("mode=memory")) {
         return Ok(url.to_owned());
     }
     if let Some(parent) = std::path::Path::new(path).parent()
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent).map_err(|e| {
-            Error::new(ErrorKind::Unavailable, "cannot create the database directory")
-                .with_source(e)
+            Error::new(
+                ErrorKind::Unavailable,
+                "cannot create the database directory",
+            )
+            .with_source(e)
         })?;
     }
     Ok(match query {

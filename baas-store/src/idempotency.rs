@@ -3,17 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use baas_core::Error;
 use baas_core::clock::SharedClock;
 use baas_core::idempotency::{Claim, Fingerprint, IdempotencyScope, IdempotencyStore};
-use baas_core::Error;
 use bytes::Bytes;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 
 use crate::database::Database;
-use crate::util::millis;
 use crate::schema::IdempotencyRecords as R;
 use crate::sql_error;
+use crate::util::millis;
 
 /// Idempotency records in the `idempotency_records` table of a [`Database`].
 ///
@@ -93,9 +93,19 @@ impl IdempotencyStore for SqlIdempotencyStore {
                     Option::<Vec<u8>>::None.into(),
                     later(now, lease).into(),
                 ])
-                .on_conflict(OnConflict::columns([R::Scope, R::Key]).do_nothing().to_owned())
+                .on_conflict(
+                    OnConflict::columns([R::Scope, R::Key])
+                        .do_nothing()
+                        .to_owned(),
+                )
                 .to_owned();
-            if conn.execute(&insert).await.map_err(sql_error::db)?.rows_affected() == 1 {
+            if conn
+                .execute(&insert)
+                .await
+                .map_err(sql_error::db)?
+                .rows_affected()
+                == 1
+            {
                 return Ok(Claim::Acquired);
             }
             let take_over = Query::update()
@@ -105,7 +115,13 @@ impl IdempotencyStore for SqlIdempotencyStore {
                 .value(R::ExpiresAt, later(now, lease))
                 .and_where(record_key(scope, key).and(Expr::col(R::ExpiresAt).lte(now)))
                 .to_owned();
-            if conn.execute(&take_over).await.map_err(sql_error::db)?.rows_affected() == 1 {
+            if conn
+                .execute(&take_over)
+                .await
+                .map_err(sql_error::db)?
+                .rows_affected()
+                == 1
+            {
                 return Ok(Claim::Acquired);
             }
             let select = Query::select()

@@ -157,7 +157,7 @@ pub mod testing;
 #[cfg(feature = "sql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
 pub use database::{Database, DatabaseOptions, Engine, StartupLock, Synchronous, Tx};
+pub use documents::{Document, DocumentStore, DynDocumentStore, Filter, ListQuery, Page};
 #[cfg(feature = "sql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
 pub use {sea_orm, sea_orm_migration};
-pub use documents::{Document, DocumentStore, DynDocumentStore, Filter, ListQuery, Page};

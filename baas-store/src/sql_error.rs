@@ -51,7 +51,10 @@ fn transient(e: &sea_orm::sqlx::Error) -> bool {
             let code = db.code().unwrap_or_default();
             // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and extended codes ending in them).
             // Postgres: 40001 serialization_failure, 40P01 deadlock, 57P01 admin_shutdown.
-            matches!(&*code, "5" | "6" | "517" | "262" | "40001" | "40P01" | "57P01")
+            matches!(
+                &*code,
+                "5" | "6" | "517" | "262" | "40001" | "40P01" | "57P01"
+            )
         }
         _ => false,
     }

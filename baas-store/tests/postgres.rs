@@ -10,20 +10,26 @@ use baas_store::testing::{audit_log_suite, document_store_suite, outbox_suite, p
 
 #[tokio::test]
 async fn postgres_documents_pass_the_suite() {
-    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else { return };
+    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else {
+        return;
+    };
     document_store_suite(&SqlDocumentStore::new(postgres_database(&url).await)).await;
 }
 
 #[tokio::test]
 async fn postgres_audit_log_passes_the_suite() {
-    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else { return };
+    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else {
+        return;
+    };
     let log = SqlAuditLog::new(postgres_database(&url).await);
     audit_log_suite(&log, &log).await;
 }
 
 #[tokio::test]
 async fn postgres_idempotency_store_passes_the_suite() {
-    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else { return };
+    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else {
+        return;
+    };
     let clock = ManualClock::new();
     let store = SqlIdempotencyStore::with_clock(postgres_database(&url).await, clock.shared());
     idempotency_store_suite(&store, &|d| clock.advance(d)).await;
@@ -31,14 +37,18 @@ async fn postgres_idempotency_store_passes_the_suite() {
 
 #[tokio::test]
 async fn postgres_outbox_passes_the_suite() {
-    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else { return };
+    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else {
+        return;
+    };
     outbox_suite(&postgres_database(&url).await).await;
 }
 
 #[tokio::test]
 async fn postgres_migrations_serialise_across_pools() {
     use baas_core::HealthCheck;
-    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else { return };
+    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else {
+        return;
+    };
     let db = postgres_database(&url).await;
     db.check().await.expect("health");
     // Several "processes" (pools) migrate the same schema at once: the advisory lock
@@ -51,7 +61,9 @@ async fn postgres_migrations_serialise_across_pools() {
     }))
     .await;
     let runs = futures_util::future::join_all(
-        pools.iter().map(|p| async { p.as_ref().expect("connect").migrate().await }),
+        pools
+            .iter()
+            .map(|p| async { p.as_ref().expect("connect").migrate().await }),
     )
     .await;
     for r in runs {

@@ -99,6 +99,7 @@ mod app {
     #[derive(DeriveMigrationName)]
     struct M20260201CreateWidgets;
 
+    #[allow(elided_lifetimes_in_paths)]
     #[async_trait::async_trait]
     impl MigrationTrait for M20260201CreateWidgets {
         async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -127,8 +128,12 @@ async fn application_migrations_run_beside_the_frameworks() {
     use sea_orm::ConnectionTrait;
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir).await;
-    db.migrate_with::<app::AppMigrator>().await.expect("migrate with app");
-    db.migrate_with::<app::AppMigrator>().await.expect("again: idempotent");
+    db.migrate_with::<app::AppMigrator>()
+        .await
+        .expect("migrate with app");
+    db.migrate_with::<app::AppMigrator>()
+        .await
+        .expect("again: idempotent");
     db.connection()
         .execute_unprepared("INSERT INTO widgets (id) VALUES (1)")
         .await

@@ -42,8 +42,12 @@ pub trait AuditLog: Send + Sync + std::fmt::Debug {
 
     /// Up to `limit` (1–1000) records of `tenant` after sequence number `after` (0 for
     /// the start), in order.
-    async fn list(&self, tenant: &TenantId, after: u64, limit: u32)
-    -> Result<Vec<AuditRecord>, Error>;
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, Error>;
 
     /// Check `tenant`'s whole chain.
     async fn verify(&self, tenant: &TenantId) -> Result<AuditVerification, Error>;

@@ -10,8 +10,7 @@ use baas_core::clock::SharedClock;
 use baas_core::{Error, ErrorKind, TenantId};
 use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, Order, Query};
 use sea_orm::{
-    AccessMode, ConnectionTrait, DbBackend, IsolationLevel, QueryResult,
-    TransactionTrait,
+    AccessMode, ConnectionTrait, DbBackend, IsolationLevel, QueryResult, TransactionTrait,
 };
 
 use super::chain::{AuditEntry, AuditRecord, AuditVerification, GENESIS_HASH, Verifier};
@@ -67,7 +66,11 @@ impl SqlAuditLog {
                         .and(Expr::col(H::Seq).eq(new_seq - 1)),
                 )
                 .to_owned();
-            tx.execute(&update).await.map_err(sql_error::db)?.rows_affected() == 1
+            tx.execute(&update)
+                .await
+                .map_err(sql_error::db)?
+                .rows_affected()
+                == 1
         } else {
             let insert = Query::insert()
                 .into_table(H::Table)
@@ -208,7 +211,10 @@ impl AuditLog for SqlAuditLog {
             }
             tokio::task::yield_now().await;
         }
-        Err(Error::new(ErrorKind::Unavailable, "audit log is contended; try again"))
+        Err(Error::new(
+            ErrorKind::Unavailable,
+            "audit log is contended; try again",
+        ))
     }
 
     async fn list(
@@ -227,8 +233,11 @@ impl AuditLog for SqlAuditLog {
         // Postgres; a SQLite read transaction is a snapshot already).
         let conn = self.db.connection();
         let tx = if conn.get_database_backend() == DbBackend::Postgres {
-            conn.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
-                .await
+            conn.begin_with_config(
+                Some(IsolationLevel::RepeatableRead),
+                Some(AccessMode::ReadOnly),
+            )
+            .await
         } else {
             conn.begin().await
         }

@@ -8,10 +8,10 @@ use baas_core::{Error, ErrorKind, TenantId};
 use parking_lot::Mutex;
 use uuid::Uuid;
 
-use super::types::{Document, Filter, ListQuery, Page, page_of};
-use crate::util::{from_millis, millis};
-use super::validate::{validate_collection, validate_data, validate_filters, validate_query};
 use super::DocumentStore;
+use super::types::{Document, Filter, ListQuery, Page, page_of};
+use super::validate::{validate_collection, validate_data, validate_filters, validate_query};
+use crate::util::{from_millis, millis};
 
 /// Documents in process memory, for tests and development.
 ///

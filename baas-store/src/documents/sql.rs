@@ -11,13 +11,13 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use uuid::Uuid;
 
-use super::types::{Document, Filter, ListQuery, Page, page_of};
-use crate::util::{from_millis, millis};
-use super::validate::{validate_collection, validate_data, validate_filters, validate_query};
 use super::DocumentStore;
+use super::types::{Document, Filter, ListQuery, Page, page_of};
+use super::validate::{validate_collection, validate_data, validate_filters, validate_query};
 use crate::database::{Database, Tx};
 use crate::schema::Documents as D;
 use crate::sql_error;
+use crate::util::{from_millis, millis};
 
 /// Documents in the `documents` table of a [`Database`].
 ///
@@ -114,8 +114,16 @@ fn filter_expr(backend: DbBackend, f: &Filter) -> Expr {
     // SQLite: the JSON type decides the comparison, so `true` never equals `1` and a
     // string never equals a number.
     let path = format!("$.\"{}\"", f.field);
-    let json_type = || Func::cust("json_type").arg(Expr::col(D::Data)).arg(path.clone());
-    let extract = || Func::cust("json_extract").arg(Expr::col(D::Data)).arg(path.clone());
+    let json_type = || {
+        Func::cust("json_type")
+            .arg(Expr::col(D::Data))
+            .arg(path.clone())
+    };
+    let extract = || {
+        Func::cust("json_extract")
+            .arg(Expr::col(D::Data))
+            .arg(path.clone())
+    };
     match &f.value {
         J::Null => json_type().eq("null"),
         J::Bool(true) => json_type().eq("true"),
@@ -126,11 +134,11 @@ fn filter_expr(backend: DbBackend, f: &Filter) -> Expr {
             match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => is_number.and(extract().eq(i)),
                 (None, Some(x)) => is_number.and(extract().eq(x)),
-                (None, None) => Expr::val(false).into(),
+                (None, None) => Expr::val(false),
             }
         }
         // Refused by validation before any statement is built.
-        J::Array(_) | J::Object(_) => Expr::val(false).into(),
+        J::Array(_) | J::Object(_) => Expr::val(false),
     }
 }
 

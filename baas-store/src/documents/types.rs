@@ -1,8 +1,8 @@
 //! The values a [`DocumentStore`](super::DocumentStore) takes and returns.
 
+use baas_core::Error;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use baas_core::Error;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -174,7 +174,11 @@ mod tests {
         assert_eq!(q.after().unwrap(), Some(id));
         for bad in ["", "!!", "AAAA", &URL_SAFE_NO_PAD.encode([2u8; 17])] {
             let q = ListQuery::new().cursor(Some(bad.to_owned()));
-            assert_eq!(q.after().unwrap_err().kind(), baas_core::ErrorKind::Malformed, "{bad}");
+            assert_eq!(
+                q.after().unwrap_err().kind(),
+                baas_core::ErrorKind::Malformed,
+                "{bad}"
+            );
         }
     }
 }

@@ -90,7 +90,18 @@ mod tests {
         for ok in ["a", "orders", "a-b_c9", &"x".repeat(64)] {
             assert!(validate_collection(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "9a", "_a", "-a", "A", "a.b", "a/b", "a b", "é", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "9a",
+            "_a",
+            "-a",
+            "A",
+            "a.b",
+            "a/b",
+            "a b",
+            "é",
+            &"x".repeat(65),
+        ] {
             assert!(validate_collection(bad).is_err(), "{bad:?}");
         }
         assert!(validate_field(&"x".repeat(128)).is_ok());

@@ -38,7 +38,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(H::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(H::Tenant).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(H::Tenant)
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(H::Seq).big_integer().not_null())
                     .col(ColumnDef::new(H::Hash).blob().not_null())
                     .to_owned(),
@@ -47,8 +52,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(H::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(A::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(H::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(A::Table).to_owned())
+            .await
     }
 
     fn use_transaction(&self) -> Option<bool> {

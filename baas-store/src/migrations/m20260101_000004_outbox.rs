@@ -44,7 +44,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(O::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(O::Table).to_owned())
+            .await
     }
 
     fn use_transaction(&self) -> Option<bool> {
