@@ -71,6 +71,7 @@ fn record_key(scope: &IdempotencyScope, key: &str) -> Expr {
 
 #[async_trait::async_trait]
 impl IdempotencyStore for SqlIdempotencyStore {
+    #[tracing::instrument(name = "baas_store.idempotency.claim", skip_all)]
     async fn claim(
         &self,
         scope: &IdempotencyScope,
@@ -152,6 +153,7 @@ impl IdempotencyStore for SqlIdempotencyStore {
         ))
     }
 
+    #[tracing::instrument(name = "baas_store.idempotency.complete", skip_all)]
     async fn complete(
         &self,
         scope: &IdempotencyScope,
@@ -185,6 +187,7 @@ impl IdempotencyStore for SqlIdempotencyStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "baas_store.idempotency.release", skip_all)]
     async fn release(&self, scope: &IdempotencyScope, key: &str) -> Result<(), Error> {
         let stmt = Query::delete()
             .from_table(R::Table)
@@ -198,6 +201,7 @@ impl IdempotencyStore for SqlIdempotencyStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "baas_store.idempotency.sweep", skip_all)]
     async fn sweep(&self) -> Result<u64, Error> {
         let stmt = Query::delete()
             .from_table(R::Table)

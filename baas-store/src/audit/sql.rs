@@ -203,6 +203,7 @@ fn read(row: &QueryResult) -> Result<AuditRecord, Error> {
 
 #[async_trait::async_trait]
 impl AuditLog for SqlAuditLog {
+    #[tracing::instrument(name = "baas_store.audit.append", skip_all, fields(tenant = %entry.tenant))]
     async fn append(&self, entry: AuditEntry) -> Result<AuditRecord, Error> {
         entry.validate()?;
         for _ in 0..APPEND_ATTEMPTS {
@@ -227,6 +228,7 @@ impl AuditLog for SqlAuditLog {
         list_on(self.db.connection(), tenant, after, limit).await
     }
 
+    #[tracing::instrument(name = "baas_store.audit.verify", skip_all, fields(tenant = %tenant))]
     async fn verify(&self, tenant: &TenantId) -> Result<AuditVerification, Error> {
         // One read transaction, so the head and the records are one snapshot: appends
         // racing with the walk are not mistaken for tampering (REPEATABLE READ on

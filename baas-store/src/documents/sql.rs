@@ -328,6 +328,7 @@ macro_rules! document_store_impl {
     ($ty:ty, $conn:ident, $self:ident => $conn_expr:expr) => {
         #[async_trait::async_trait]
         impl DocumentStore for $ty {
+            #[tracing::instrument(name = "baas_store.documents.create", skip_all, fields(tenant = %tenant, collection = %collection))]
             async fn create(
                 &$self,
                 tenant: &TenantId,
@@ -337,6 +338,7 @@ macro_rules! document_store_impl {
                 create_in($conn_expr, &$self.clock, tenant, collection, data).await
             }
 
+            #[tracing::instrument(name = "baas_store.documents.get", skip_all, fields(tenant = %tenant, collection = %collection))]
             async fn get(
                 &$self,
                 tenant: &TenantId,
@@ -346,6 +348,7 @@ macro_rules! document_store_impl {
                 get_in($conn_expr, tenant, collection, id).await
             }
 
+            #[tracing::instrument(name = "baas_store.documents.replace", skip_all, fields(tenant = %tenant, collection = %collection))]
             async fn replace(
                 &$self,
                 tenant: &TenantId,
@@ -358,6 +361,7 @@ macro_rules! document_store_impl {
                     .await
             }
 
+            #[tracing::instrument(name = "baas_store.documents.delete", skip_all, fields(tenant = %tenant, collection = %collection))]
             async fn delete(
                 &$self,
                 tenant: &TenantId,
@@ -367,6 +371,7 @@ macro_rules! document_store_impl {
                 delete_in($conn_expr, tenant, collection, id).await
             }
 
+            #[tracing::instrument(name = "baas_store.documents.list", skip_all, fields(tenant = %tenant, collection = %collection))]
             async fn list(
                 &$self,
                 tenant: &TenantId,
@@ -376,6 +381,7 @@ macro_rules! document_store_impl {
                 list_in($conn_expr, tenant, collection, query).await
             }
 
+            #[tracing::instrument(name = "baas_store.documents.count", skip_all, fields(tenant = %tenant, collection = %collection))]
             async fn count(
                 &$self,
                 tenant: &TenantId,
