@@ -259,9 +259,14 @@ impl Database {
     /// installation-wide start-up lock.
     pub async fn migrate(&self) -> Result<(), Error> {
         let lock = self.startup_lock("baas:migrations").await?;
-        Migrator::up(&self.conn, None)
-            .await
-            .map_err(sql_error::db)?;
+        match &lock.tx {
+            // On Postgres the migrations run on the lock's own connection, inside its
+            // transaction (each migration a savepoint): all apply or none, and a pool of
+            // one connection suffices.
+            Some(tx) => Migrator::up(tx, None).await,
+            None => Migrator::up(&self.conn, None).await,
+        }
+        .map_err(sql_error::db)?;
         lock.release().await
     }
 
@@ -271,10 +276,19 @@ impl Database {
     /// have to know each other.
     pub async fn migrate_with<M: MigratorTrait>(&self) -> Result<(), Error> {
         let lock = self.startup_lock("baas:migrations").await?;
-        Migrator::up(&self.conn, None)
-            .await
-            .map_err(sql_error::db)?;
-        M::up(&self.conn, None).await.map_err(sql_error::db)?;
+        match &lock.tx {
+            Some(tx) => {
+                Migrator::up(tx, None).await.map_err(sql_error::db)?;
+                M::up(tx, None).await
+            }
+            None => {
+                Migrator::up(&self.conn, None)
+                    .await
+                    .map_err(sql_error::db)?;
+                M::up(&self.conn, None).await
+            }
+        }
+        .map_err(sql_error::db)?;
         lock.release().await
     }
 

@@ -70,3 +70,26 @@ async fn postgres_migrations_serialise_across_pools() {
         r.expect("concurrent migrate");
     }
 }
+
+#[tokio::test]
+async fn postgres_migrates_on_a_pool_of_one() {
+    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let schema = postgres_database(&url)
+        .await
+        .schema()
+        .expect("schema")
+        .to_owned();
+    let db = baas_store::Database::connect_with(
+        baas_store::DatabaseOptions::new(url)
+            .schema(schema)
+            .max_connections(1),
+    )
+    .await
+    .expect("connect");
+    tokio::time::timeout(std::time::Duration::from_secs(30), db.migrate())
+        .await
+        .expect("migrating on one connection must not wait for a second")
+        .expect("migrate");
+}
