@@ -74,27 +74,48 @@ impl Raw {
 
     async fn page(&self, tenant: &str, limit: i64) -> usize {
         use sqlx::Row;
-        let rows = match self {
-            Raw::Sqlite(pool) => {
-                sqlx::query("SELECT id, version, data, created_at, updated_at FROM documents WHERE tenant = ? AND collection = ? ORDER BY id LIMIT ?")
-                    .bind(tenant).bind("bench").bind(limit + 1)
-                    .fetch_all(pool).await.unwrap()
-                    .iter().map(|r| r.get::<sqlx::types::Json<serde_json::Value>, _>("data").0).count()
-            }
-            Raw::Postgres(pool) => {
-                sqlx::query("SELECT id, version, data, created_at, updated_at FROM documents WHERE tenant = $1 AND collection = $2 ORDER BY id LIMIT $3")
-                    .bind(tenant).bind("bench").bind(limit + 1)
-                    .fetch_all(pool).await.unwrap()
-                    .iter().map(|r| r.get::<sqlx::types::Json<serde_json::Value>, _>("data").0).count()
-            }
+        let decode = |r: &_| -> serde_json::Value {
+            let r: &sqlx::sqlite::SqliteRow = r;
+            r.get::<sqlx::types::Json<serde_json::Value>, _>("data").0
         };
-        rows
+        let pg_decode = |r: &sqlx::postgres::PgRow| -> serde_json::Value {
+            r.get::<sqlx::types::Json<serde_json::Value>, _>("data").0
+        };
+        let data: Vec<serde_json::Value> = match self {
+            Raw::Sqlite(pool) => sqlx::query(
+                "SELECT id, version, data, created_at, updated_at FROM documents \
+                 WHERE tenant = ? AND collection = ? ORDER BY id LIMIT ?",
+            )
+            .bind(tenant)
+            .bind("bench")
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(decode)
+            .collect(),
+            Raw::Postgres(pool) => sqlx::query(
+                "SELECT id, version, data, created_at, updated_at FROM documents \
+                 WHERE tenant = $1 AND collection = $2 ORDER BY id LIMIT $3",
+            )
+            .bind(tenant)
+            .bind("bench")
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(pg_decode)
+            .collect(),
+        };
+        data.len()
     }
 }
 
-fn bench_engine(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, db: Database) {
+fn bench_engine(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, db: &Database) {
     let store = SqlDocumentStore::new(db.clone());
-    let raw = Raw::of(&db);
+    let raw = Raw::of(db);
     let tenant = TenantId::new(format!("bench-{}", Uuid::new_v4().simple())).unwrap();
     let data = json!({"status": "open", "total": 42, "customer": "c-1", "lines": [1, 2, 3]});
     // A collection of 1000 documents to read and page through.
@@ -157,14 +178,14 @@ fn documents(c: &mut Criterion) {
         db.migrate().await.unwrap();
         db
     });
-    bench_engine(c, &rt, "sqlite", sqlite);
+    bench_engine(c, &rt, "sqlite", &sqlite);
     if let Ok(url) = std::env::var("BAAS_TEST_POSTGRES_URL") {
         let pg = rt.block_on(async {
             let db = Database::connect(&url).await.unwrap();
             db.migrate().await.unwrap();
             db
         });
-        bench_engine(c, &rt, "postgres", pg);
+        bench_engine(c, &rt, "postgres", &pg);
     }
 }
 
