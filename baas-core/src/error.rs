@@ -285,7 +285,9 @@ impl Error {
     /// let boxed: BoxError = tower::timeout::error::Elapsed::new().into();
     /// assert_eq!(Error::classify(&*boxed).0, ErrorKind::Timeout);
     /// ```
-    pub fn classify(err: &(dyn std::error::Error + 'static)) -> (ErrorKind, Option<Duration>) {
+    pub fn classify(
+        err: &(dyn std::error::Error + 'static),
+    ) -> (ErrorKind, Option<Duration>) {
         let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
         while let Some(e) = current {
             if let Some(e) = e.downcast_ref::<Error>() {

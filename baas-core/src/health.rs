@@ -202,8 +202,7 @@ mod tests {
     #[tokio::test]
     async fn one_failing_check_makes_the_process_unready() {
         let mut r = HealthRegistry::new();
-        r.register(Fixed("db", true))
-            .register(Fixed("queue", false));
+        r.register(Fixed("db", true)).register(Fixed("queue", false));
         let report = r.readiness().await;
         assert_eq!(report.status, Status::Unavailable);
         assert_eq!(report.checks["db"].status, "up");

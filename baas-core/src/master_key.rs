@@ -98,12 +98,12 @@ impl MasterKey {
 
     /// Decode a base64 key of exactly 32 bytes.
     pub fn from_base64(encoded: &str) -> Result<Self, Error> {
-        let bytes = B64
-            .decode(encoded.trim())
-            .map_err(|_| Error::new(ErrorKind::Invalid, "master key is not valid base64"))?;
-        let bytes: [u8; KEY_LEN] = bytes
-            .try_into()
-            .map_err(|_| Error::new(ErrorKind::Invalid, "master key must be exactly 32 bytes"))?;
+        let bytes = B64.decode(encoded.trim()).map_err(|_| {
+            Error::new(ErrorKind::Invalid, "master key is not valid base64")
+        })?;
+        let bytes: [u8; KEY_LEN] = bytes.try_into().map_err(|_| {
+            Error::new(ErrorKind::Invalid, "master key must be exactly 32 bytes")
+        })?;
         Ok(Self::from_bytes(bytes))
     }
 
@@ -127,11 +127,8 @@ impl MasterKey {
         use std::io::Write as _;
         let path = path.as_ref();
         let io = |e: std::io::Error| {
-            Error::new(
-                ErrorKind::Internal,
-                "cannot read or write the master key file",
-            )
-            .with_source(e)
+            Error::new(ErrorKind::Internal, "cannot read or write the master key file")
+                .with_source(e)
         };
         if let Ok(text) = std::fs::read_to_string(path) {
             return Self::from_base64(&text);
@@ -166,13 +163,7 @@ impl MasterKey {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let ciphertext = cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad,
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
             .map_err(|_| Error::new(ErrorKind::Internal, "sealing failed"))?;
         let mut out = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
         out.push(VERSION);
@@ -191,13 +182,7 @@ impl MasterKey {
         let (nonce, ciphertext) = sealed[1..].split_at(NONCE_LEN);
         let cipher = XChaCha20Poly1305::new(self.key.expose_secret().into());
         cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad,
-                },
-            )
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
             .map_err(|_| fail())
     }
 
@@ -231,11 +216,7 @@ mod tests {
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
         assert!(key.open(&sealed, b"").is_err());
-        assert!(
-            MasterKey::generate()
-                .open(&key.seal(b"x", b"").unwrap(), b"")
-                .is_err()
-        );
+        assert!(MasterKey::generate().open(&key.seal(b"x", b"").unwrap(), b"").is_err());
         assert!(key.open(b"short", b"").is_err());
     }
 

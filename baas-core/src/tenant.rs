@@ -43,10 +43,8 @@ impl TenantId {
 
 fn validate(id: &str) -> Result<(), Error> {
     let invalid = |why: &str| {
-        Err(
-            Error::new(ErrorKind::Invalid, format!("invalid tenant id: {why}"))
-                .with_field("tenant", why.to_owned()),
-        )
+        Err(Error::new(ErrorKind::Invalid, format!("invalid tenant id: {why}"))
+            .with_field("tenant", why.to_owned()))
     };
     if id.is_empty() {
         return invalid("must not be empty");
@@ -119,16 +117,7 @@ mod tests {
     #[test]
     fn refuses_everything_else() {
         for bad in [
-            "",
-            "-a",
-            "_a",
-            "A",
-            "a/b",
-            "a.b",
-            "a b",
-            "a\n",
-            "é",
-            &"x".repeat(65),
+            "", "-a", "_a", "A", "a/b", "a.b", "a b", "a\n", "é", &"x".repeat(65),
         ] {
             let err = TenantId::new(bad).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Invalid, "{bad:?}");

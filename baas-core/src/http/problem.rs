@@ -36,10 +36,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 
 /// The problem `type` URI of a kind: `https://baas.dev/problems/<kind-with-dashes>`.
 pub fn problem_type(kind: ErrorKind) -> String {
-    format!(
-        "https://baas.dev/problems/{}",
-        kind.as_str().replace('_', "-")
-    )
+    format!("https://baas.dev/problems/{}", kind.as_str().replace('_', "-"))
 }
 
 /// An RFC 9457 problem document.
@@ -88,13 +85,8 @@ impl IntoResponse for Error {
         let mut response = (status_of(kind), body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if matches!(
-            kind,
-            ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::Timeout
-        ) {
-            let secs = self
-                .retry_after()
-                .map_or(1, |d| d.as_secs_f64().ceil().max(1.0) as u64);
+        if matches!(kind, ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::Timeout) {
+            let secs = self.retry_after().map_or(1, |d| d.as_secs_f64().ceil().max(1.0) as u64);
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if kind == ErrorKind::Unauthenticated {
@@ -133,8 +125,7 @@ mod tests {
 
     #[tokio::test]
     async fn rate_limited_carries_retry_after_rounded_up() {
-        let err = Error::new(ErrorKind::RateLimited, "slow")
-            .with_retry_after(Duration::from_millis(1500));
+        let err = Error::new(ErrorKind::RateLimited, "slow").with_retry_after(Duration::from_millis(1500));
         let (response, _) = render(err).await;
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
     }

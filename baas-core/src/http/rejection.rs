@@ -114,10 +114,7 @@ mod tests {
     async fn send(req: http::Request<Body>) -> (StatusCode, String) {
         let res = app().oneshot(req).await.unwrap();
         let status = res.status();
-        let ct = res.headers()[http::header::CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let ct = res.headers()[http::header::CONTENT_TYPE].to_str().unwrap().to_owned();
         (status, ct)
     }
 
@@ -132,14 +129,9 @@ mod tests {
     async fn framework_rejections_are_problem_json() {
         let cases = [
             (json_post("{not json"), StatusCode::BAD_REQUEST),
+            (json_post(r#"{"a":"text"}"#), StatusCode::UNPROCESSABLE_ENTITY),
             (
-                json_post(r#"{"a":"text"}"#),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ),
-            (
-                json_post(
-                    r#"{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":1,"bbbbbbbbbbbbbbbbbbbbbbbbbb":2}"#,
-                ),
+                json_post(r#"{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa":1,"bbbbbbbbbbbbbbbbbbbbbbbbbb":2}"#),
                 StatusCode::PAYLOAD_TOO_LARGE,
             ),
             (
