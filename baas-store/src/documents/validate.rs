@@ -1,0 +1,110 @@
+//! Collection and field names, document bodies and filters (API.md "Documents").
+
+use baas_core::Error;
+
+use super::types::{Filter, ListQuery, MAX_PAGE_LIMIT};
+
+/// The longest collection name.
+pub const MAX_COLLECTION_LEN: usize = 64;
+
+/// The longest field name in a filter.
+pub const MAX_FIELD_LEN: usize = 128;
+
+fn name_ok(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
+        && name.as_bytes()[0].is_ascii_lowercase()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Check a collection name: 1–64 of `[a-z0-9_-]`, starting with a letter, else `Invalid`.
+///
+/// ```
+/// use baas_store::documents::validate_collection;
+/// assert!(validate_collection("orders").is_ok());
+/// assert!(validate_collection("Orders").is_err());
+/// assert!(validate_collection("1st").is_err());
+/// ```
+pub fn validate_collection(name: &str) -> Result<(), Error> {
+    if name_ok(name, MAX_COLLECTION_LEN) {
+        Ok(())
+    } else {
+        Err(Error::field(
+            "collection",
+            "must be 1-64 characters of a-z, 0-9, '_' and '-', starting with a letter",
+        ))
+    }
+}
+
+/// Check a field name: 1–128 of `[a-z0-9_-]`, starting with a letter, else `Invalid`.
+pub fn validate_field(name: &str) -> Result<(), Error> {
+    if name_ok(name, MAX_FIELD_LEN) {
+        Ok(())
+    } else {
+        Err(Error::field(
+            format!("filter.{name}"),
+            "field names must be 1-128 characters of a-z, 0-9, '_' and '-', starting with a letter",
+        ))
+    }
+}
+
+/// A document body must be a JSON object.
+pub(crate) fn validate_data(data: &serde_json::Value) -> Result<(), Error> {
+    if data.is_object() {
+        Ok(())
+    } else {
+        Err(Error::field("data", "a document must be a JSON object"))
+    }
+}
+
+/// Every filter names a valid field and holds a JSON scalar.
+pub(crate) fn validate_filters(filters: &[Filter]) -> Result<(), Error> {
+    for f in filters {
+        validate_field(&f.field)?;
+        if f.value.is_object() || f.value.is_array() {
+            return Err(Error::field(
+                format!("filter.{}", f.field),
+                "a filter value must be a JSON scalar",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The limit is 1–1000 (else `Malformed`) and the filters are valid.
+pub(crate) fn validate_query(query: &ListQuery) -> Result<(), Error> {
+    if query.limit == 0 || query.limit > MAX_PAGE_LIMIT {
+        return Err(Error::malformed("limit must be between 1 and 1000"));
+    }
+    validate_filters(&query.filters)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for ok in ["a", "orders", "a-b_c9", &"x".repeat(64)] {
+            assert!(validate_collection(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "9a",
+            "_a",
+            "-a",
+            "A",
+            "a.b",
+            "a/b",
+            "a b",
+            "é",
+            &"x".repeat(65),
+        ] {
+            assert!(validate_collection(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_field(&"x".repeat(128)).is_ok());
+        assert!(validate_field(&"x".repeat(129)).is_err());
+    }
+}
