@@ -14,9 +14,10 @@ pub const REQUIRE_SERVICES_ENV: &str = "BAAS_REQUIRE_SERVICES";
 /// When `var` is unset (or empty) and `BAAS_REQUIRE_SERVICES=1`: CI must not pass
 /// silently without its servers.
 ///
-/// ```
-/// # // SAFETY of the example: a variable nobody sets.
-/// let Some(url) = baas_core::testing::service("BAAS_TEST_NOT_A_REAL_SERVICE") else {
+/// ```no_run
+/// // In a test that needs Postgres (compiled, not run here: under
+/// // BAAS_REQUIRE_SERVICES=1 an unset variable fails by design).
+/// let Some(url) = baas_core::testing::service("BAAS_TEST_POSTGRES_URL") else {
 ///     return; // skipped, and said so on stderr
 /// };
 /// # let _ = url;
