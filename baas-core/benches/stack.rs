@@ -3,9 +3,11 @@
 //! handler, next to the same router with no layers, in the same run:
 //! `cargo bench -p baas-core --bench stack`.
 //!
-//! As in a binary, the Prometheus recorder is installed and a `tracing` subscriber
-//! (registry, `info` filter, fmt layer writing to a sink) is set. Rate limits are set
-//! high enough never to refuse. Three request shapes:
+//! The Prometheus recorder is installed as in a binary. Each case runs twice: with a
+//! `tracing` subscriber as a binary sets it (registry, `info` filter, fmt layer writing
+//! to a sink: `with-logs/…`) and with none (`no-logs/…`), to separate the cost of the
+//! layers from the cost of formatting spans. Rate limits are set high enough never to
+//! refuse. Three request shapes:
 //! - `get`: a GET (idempotency passes it through);
 //! - `post-no-key`: a POST without `Idempotency-Key`;
 //! - `post-new-key`: a POST with a fresh key each call (claim + complete on the memory
@@ -25,7 +27,6 @@ use baas_core::stack::StandardStack;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 
 fn router() -> Router {
     Router::new().route("/v1/items", get(|| async { "ok" }).post(|| async { "ok" }))
@@ -48,10 +49,12 @@ fn request(method: &str, key: Option<u64>) -> http::Request<Body> {
 
 fn bench(c: &mut Criterion) {
     let handle = exporter::install_prometheus().unwrap();
-    tracing_subscriber::registry()
-        .with(tracing_subscriber::EnvFilter::new("info"))
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink))
-        .init();
+    let with_logs = tracing::Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new("info"))
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink)),
+    );
+    let no_logs = tracing::Dispatch::none();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -64,30 +67,34 @@ fn bench(c: &mut Criterion) {
         .apply(router());
     let keys = AtomicU64::new(0);
 
-    let mut group = c.benchmark_group("stack");
-    group.bench_function("bare/get", |b| {
-        b.to_async(&rt)
-            .iter(|| bare.clone().oneshot(request("GET", None)));
-    });
-    group.bench_function("standard/get", |b| {
-        b.to_async(&rt)
-            .iter(|| stacked.clone().oneshot(request("GET", None)));
-    });
-    group.bench_function("bare/post-no-key", |b| {
-        b.to_async(&rt)
-            .iter(|| bare.clone().oneshot(request("POST", None)));
-    });
-    group.bench_function("standard/post-no-key", |b| {
-        b.to_async(&rt)
-            .iter(|| stacked.clone().oneshot(request("POST", None)));
-    });
-    group.bench_function("standard/post-new-key", |b| {
-        b.to_async(&rt).iter(|| {
-            let key = keys.fetch_add(1, Ordering::Relaxed);
-            stacked.clone().oneshot(request("POST", Some(key)))
+    for (name, dispatch) in [("with-logs", &with_logs), ("no-logs", &no_logs)] {
+        tracing::dispatcher::with_default(dispatch, || {
+            let mut group = c.benchmark_group(format!("stack/{name}"));
+            group.bench_function("bare/get", |b| {
+                b.to_async(&rt)
+                    .iter(|| bare.clone().oneshot(request("GET", None)));
+            });
+            group.bench_function("standard/get", |b| {
+                b.to_async(&rt)
+                    .iter(|| stacked.clone().oneshot(request("GET", None)));
+            });
+            group.bench_function("bare/post-no-key", |b| {
+                b.to_async(&rt)
+                    .iter(|| bare.clone().oneshot(request("POST", None)));
+            });
+            group.bench_function("standard/post-no-key", |b| {
+                b.to_async(&rt)
+                    .iter(|| stacked.clone().oneshot(request("POST", None)));
+            });
+            group.bench_function("standard/post-new-key", |b| {
+                b.to_async(&rt).iter(|| {
+                    let key = keys.fetch_add(1, Ordering::Relaxed);
+                    stacked.clone().oneshot(request("POST", Some(key)))
+                });
+            });
+            group.finish();
         });
-    });
-    group.finish();
+    }
     handle.run_upkeep();
 }
 
