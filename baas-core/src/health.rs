@@ -141,7 +141,14 @@ impl HealthRegistry {
                     },
                     Ok(Err(e)) => CheckResult {
                         status: "down",
-                        error: Some(e.message().to_owned()),
+                        // The report is public: an internal error's message stays in the logs.
+                        error: Some(match e.kind() {
+                            crate::ErrorKind::Internal => {
+                                tracing::warn!(check = check.name(), error = ?e, "health check failed");
+                                "internal error".to_owned()
+                            }
+                            _ => e.message().to_owned(),
+                        }),
                     },
                     Err(_) => CheckResult {
                         status: "down",

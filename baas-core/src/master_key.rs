@@ -46,9 +46,17 @@ pub struct MasterKey {
     key: SecretBox<[u8; KEY_LEN]>,
 }
 
-/// A 32-byte key derived from the master key for one purpose.
-#[derive(Clone, PartialEq, Eq)]
+/// A 32-byte key derived from the master key for one purpose. Equality is constant-time.
+#[derive(Clone)]
 pub struct DerivedKey([u8; KEY_LEN]);
+
+impl PartialEq for DerivedKey {
+    fn eq(&self, other: &Self) -> bool {
+        subtle::ConstantTimeEq::ct_eq(&self.0[..], &other.0[..]).into()
+    }
+}
+
+impl Eq for DerivedKey {}
 
 impl DerivedKey {
     /// The key bytes.

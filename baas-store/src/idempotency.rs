@@ -1,6 +1,5 @@
 //! The SQL [`IdempotencyStore`] and a retention sweeper for any idempotency store.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use baas_core::Error;
@@ -217,81 +216,7 @@ impl IdempotencyStore for SqlIdempotencyStore {
     }
 }
 
-/// Sweep `store` every `every` until the returned handle is aborted or dropped with the
-/// runtime (DESIGN.md rule 11: everything grows old and goes). A failed sweep is logged
-/// and retried at the next tick.
-///
-/// ```
-/// use baas_store::idempotency::spawn_sweeper;
-/// use baas_store::core::idempotency::MemoryIdempotencyStore;
-/// use std::{sync::Arc, time::Duration};
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// let sweeper = spawn_sweeper(Arc::new(MemoryIdempotencyStore::new()), Duration::from_secs(60));
-/// sweeper.abort();
-/// # });
-/// ```
-pub fn spawn_sweeper(
-    store: Arc<dyn IdempotencyStore>,
-    every: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match store.sweep().await {
-                Ok(n) => tracing::debug!(removed = n, "idempotency sweep"),
-                Err(e) => tracing::warn!(error = %e, "idempotency sweep failed"),
-            }
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    #[derive(Debug, Default)]
-    struct Counting(AtomicU64);
-
-    #[async_trait::async_trait]
-    impl IdempotencyStore for Counting {
-        async fn claim(
-            &self,
-            _: &IdempotencyScope,
-            _: &str,
-            _: &Fingerprint,
-            _: Duration,
-        ) -> Result<Claim, Error> {
-            Ok(Claim::Acquired)
-        }
-        async fn complete(
-            &self,
-            _: &IdempotencyScope,
-            _: &str,
-            _: &Fingerprint,
-            _: Bytes,
-            _: Duration,
-        ) -> Result<(), Error> {
-            Ok(())
-        }
-        async fn release(&self, _: &IdempotencyScope, _: &str) -> Result<(), Error> {
-            Ok(())
-        }
-        async fn sweep(&self) -> Result<u64, Error> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            Ok(0)
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_sweeper_sweeps_every_period() {
-        let store = Arc::new(Counting::default());
-        let handle = spawn_sweeper(store.clone(), Duration::from_secs(60));
-        // The first tick is immediate; then one per minute.
-        tokio::time::sleep(Duration::from_secs(60 * 3 + 1)).await;
-        handle.abort();
-        assert_eq!(store.0.load(Ordering::SeqCst), 4);
-    }
-}
+/// The retention sweeper for any idempotency store, this one included: baas-core's
+/// [`spawn_sweeper`](baas_core::idempotency::spawn_sweeper), re-exported so SQL users
+/// find it here (DESIGN.md rule 11: everything grows old and goes).
+pub use baas_core::idempotency::spawn_sweeper;

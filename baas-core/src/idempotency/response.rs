@@ -54,7 +54,10 @@ const FLAG_SEALED: u8 = 0b0000_0001;
 /// assert!(StoredResponse::decode(&sealed, Some(&key), b"other").is_err());
 /// # Ok::<(), baas_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` shows the status, header names and body length only: stored responses
+/// may carry secrets (an API key shown once, tokens).
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredResponse {
     /// The status code.
     pub status: StatusCode,
@@ -62,6 +65,16 @@ pub struct StoredResponse {
     pub headers: HeaderMap,
     /// The whole body.
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for StoredResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredResponse")
+            .field("status", &self.status)
+            .field("header_names", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl StoredResponse {
@@ -207,6 +220,19 @@ mod tests {
             headers,
             body: Bytes::from_static(b"\x00{\"id\":1}\xff"),
         }
+    }
+
+    #[test]
+    fn debug_shows_neither_header_values_nor_the_body() {
+        let shown = format!("{:?}", sample());
+        assert!(
+            shown.contains("set-cookie") && shown.contains("body_len"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("a=1") && !shown.contains("\"id\""),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -151,10 +151,11 @@ pub struct BlobLimits {
 }
 
 impl Default for BlobLimits {
-    /// 5 GiB per object, 10 GiB per tenant.
+    /// API.md's defaults: 100 MiB per object (`BAAS_MAX_OBJECT_BYTES`), 10 GiB per
+    /// tenant (`BAAS_TENANT_QUOTA_BYTES`).
     fn default() -> Self {
         BlobLimits {
-            max_object_bytes: 5 << 30,
+            max_object_bytes: 100 << 20,
             tenant_quota_bytes: 10 << 30,
         }
     }
