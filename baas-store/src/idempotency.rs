@@ -217,6 +217,6 @@ impl IdempotencyStore for SqlIdempotencyStore {
 }
 
 /// The retention sweeper for any idempotency store, this one included: baas-core's
-/// [`spawn_sweeper`](baas_core::idempotency::spawn_sweeper), re-exported so SQL users
+/// `spawn_sweeper`, re-exported so SQL users
 /// find it here (DESIGN.md rule 11: everything grows old and goes).
 pub use baas_core::idempotency::spawn_sweeper;
