@@ -52,22 +52,6 @@ fn io_kind(err: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind
     None
 }
 
-/// Turn a database error into an [`Error`]: connection trouble is `Unavailable`,
-/// everything else `Internal`.
-#[cfg(feature = "sql")]
-pub(crate) fn from_db(err: sea_orm::DbErr) -> Error {
-    use sea_orm::DbErr;
-    let kind = match &err {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => ErrorKind::Unavailable,
-        _ => ErrorKind::Internal,
-    };
-    let message = match kind {
-        ErrorKind::Unavailable => "blob ledger database is unavailable",
-        _ => "blob ledger database error",
-    };
-    Error::new(kind, message).with_source(err)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

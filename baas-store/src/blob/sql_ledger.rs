@@ -13,10 +13,10 @@ use baas_core::{Error, TenantId};
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait as _};
 
-use super::error::from_db;
 use super::migration::{BlobObjects as O, TenantUsage as U};
 use super::quota::BlobLedger;
 use super::store::{BlobMeta, Usage};
+use crate::sql_error::db as from_db; // the one DbErr mapping of this crate
 
 /// A [`BlobLedger`] in the database (`blob_objects`, `tenant_usage`).
 ///
