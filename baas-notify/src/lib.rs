@@ -13,3 +13,13 @@ pub mod template;
 pub use error::NotifyError;
 pub use signing::{Verifier, WebhookSecret};
 pub use template::{Rendered, TemplateSource, Templates};
+pub mod channel;
+pub mod model;
+pub mod providers;
+pub mod schedule;
+pub mod ssrf;
+
+pub use channel::{Channel, DeliveryError, DynChannel, FailureClass, Message, Receipt};
+pub use model::{Attempt, ChannelKind, Notification, Outcome, Status};
+pub use schedule::RetrySchedule;
+pub use ssrf::TargetPolicy;
