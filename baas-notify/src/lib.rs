@@ -23,3 +23,33 @@ pub use channel::{Channel, DeliveryError, DynChannel, FailureClass, Message, Rec
 pub use model::{Attempt, ChannelKind, Notification, Outcome, Status};
 pub use schedule::RetrySchedule;
 pub use ssrf::TargetPolicy;
+pub mod endpoints;
+pub mod store;
+
+#[cfg(any(test, feature = "testing"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
+pub use endpoints::WebhookEndpoints;
+pub use store::{DeliveryLog, Endpoint, EndpointStore, PreferenceStore};
+
+#[cfg(test)]
+mod memory_suites {
+    use crate::store::{MemoryDeliveryLog, MemoryEndpointStore, MemoryPreferenceStore};
+    use crate::testing;
+
+    #[tokio::test]
+    async fn memory_delivery_log() {
+        testing::delivery_log_suite(&MemoryDeliveryLog::new(), "m").await;
+    }
+
+    #[tokio::test]
+    async fn memory_preferences() {
+        testing::preference_suite(&MemoryPreferenceStore::new(), "m").await;
+    }
+
+    #[tokio::test]
+    async fn memory_endpoints() {
+        testing::endpoint_suite(&MemoryEndpointStore::new(), "m").await;
+    }
+}

@@ -1,0 +1,260 @@
+//! Conformance suites for the stores (DESIGN.md rule 2): every backend's tests call
+//! them all.
+
+use std::time::{Duration, SystemTime};
+
+use baas_core::{ErrorKind, TenantId};
+use uuid::Uuid;
+
+use crate::model::{Attempt, ChannelKind, Notification, Outcome, Status};
+use crate::store::{DeliveryLog, Endpoint, EndpointStore, PreferenceStore};
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::new(name).expect("valid tenant")
+}
+
+/// A queued email notification for tests.
+pub fn sample_notification(tenant: &TenantId, key: Option<&str>) -> Notification {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    Notification {
+        id: Uuid::now_v7(),
+        tenant: tenant.clone(),
+        recipient: "ann@example.com".into(),
+        channel: ChannelKind::Email,
+        category: "account".into(),
+        template: Some("welcome".into()),
+        locale: "en".into(),
+        data: serde_json::json!({"name": "Ann"}),
+        idempotency_key: key.map(str::to_owned),
+        status: Status::Queued,
+        attempts: 0,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The [`DeliveryLog`] contract: idempotent insert, status, attempts, tenancy, sweep.
+/// `prefix` makes tenant names unique per run (shared databases).
+pub async fn delivery_log_suite(log: &dyn DeliveryLog, prefix: &str) {
+    let a = tenant(&format!("{prefix}a"));
+    let b = tenant(&format!("{prefix}b"));
+
+    // Insert and read back.
+    let n = sample_notification(&a, Some("k1"));
+    let ins = log.insert(&n).await.expect("insert");
+    assert!(ins.created);
+    assert_eq!(log.get(&a, n.id).await.unwrap().unwrap(), n);
+
+    // One idempotency key, one notification (per tenant).
+    let again = sample_notification(&a, Some("k1"));
+    let ins = log.insert(&again).await.expect("insert again");
+    assert!(!ins.created);
+    assert_eq!(ins.notification.id, n.id);
+    assert!(log.get(&a, again.id).await.unwrap().is_none());
+    let other = sample_notification(&b, Some("k1"));
+    assert!(
+        log.insert(&other).await.unwrap().created,
+        "keys are per tenant"
+    );
+    // No key: always new.
+    assert!(
+        log.insert(&sample_notification(&a, None))
+            .await
+            .unwrap()
+            .created
+    );
+    assert!(
+        log.insert(&sample_notification(&a, None))
+            .await
+            .unwrap()
+            .created
+    );
+
+    // Tenancy: B sees nothing of A's.
+    assert!(log.get(&b, n.id).await.unwrap().is_none());
+    let t = n.created_at + Duration::from_secs(1);
+    let e = log.set_status(&b, n.id, Status::Sent, t).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+
+    // Status moves.
+    log.set_status(&a, n.id, Status::Sending, t).await.unwrap();
+    let got = log.get(&a, n.id).await.unwrap().unwrap();
+    assert_eq!(got.status, Status::Sending);
+    assert_eq!(got.updated_at, t);
+
+    // Attempts are kept in order and counted.
+    for (i, outcome) in [Outcome::Retryable, Outcome::Sent].into_iter().enumerate() {
+        let attempt = Attempt {
+            notification: n.id,
+            number: u32::try_from(i).unwrap() + 1,
+            at: t + Duration::from_secs(u64::try_from(i).unwrap()),
+            provider: "smtp".into(),
+            outcome,
+            status_code: (i == 0).then_some(451),
+            error: (i == 0).then(|| "deferred".to_owned()),
+            latency: Duration::from_millis(12),
+        };
+        log.record_attempt(&a, &attempt).await.unwrap();
+    }
+    let attempts = log.attempts(&a, n.id).await.unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0].outcome, Outcome::Retryable);
+    assert_eq!(attempts[0].status_code, Some(451));
+    assert_eq!(attempts[0].error.as_deref(), Some("deferred"));
+    assert_eq!(attempts[0].latency, Duration::from_millis(12));
+    assert_eq!(attempts[1].outcome, Outcome::Sent);
+    assert_eq!(log.get(&a, n.id).await.unwrap().unwrap().attempts, 2);
+    assert!(log.attempts(&b, n.id).await.unwrap().is_empty());
+    let stray = Attempt {
+        notification: n.id,
+        ..attempts[0].clone()
+    };
+    assert_eq!(
+        log.record_attempt(&b, &stray).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+
+    // Sweep removes finished notifications older than the cut-off, and only those.
+    log.set_status(&a, n.id, Status::Sent, t).await.unwrap();
+    let pending = sample_notification(&a, Some("k2"));
+    log.insert(&pending).await.unwrap();
+    log.sweep(t).await.unwrap();
+    assert!(
+        log.get(&a, n.id).await.unwrap().is_some(),
+        "not older than the cut-off"
+    );
+    log.sweep(t + Duration::from_secs(1)).await.unwrap();
+    assert!(log.get(&a, n.id).await.unwrap().is_none());
+    assert!(log.attempts(&a, n.id).await.unwrap().is_empty());
+    assert!(
+        log.get(&a, pending.id).await.unwrap().is_some(),
+        "queued stays"
+    );
+}
+
+/// The [`PreferenceStore`] contract.
+pub async fn preference_suite(prefs: &dyn PreferenceStore, prefix: &str) {
+    let a = tenant(&format!("{prefix}a"));
+    let b = tenant(&format!("{prefix}b"));
+    let who = "ann@example.com";
+    assert!(
+        !prefs
+            .is_opted_out(&a, who, "news", ChannelKind::Email)
+            .await
+            .unwrap()
+    );
+    prefs
+        .set_opt_out(&a, who, "news", ChannelKind::Email, true)
+        .await
+        .unwrap();
+    prefs
+        .set_opt_out(&a, who, "news", ChannelKind::Email, true)
+        .await
+        .unwrap();
+    assert!(
+        prefs
+            .is_opted_out(&a, who, "news", ChannelKind::Email)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !prefs
+            .is_opted_out(&a, who, "news", ChannelKind::Sms)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !prefs
+            .is_opted_out(&a, who, "billing", ChannelKind::Email)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !prefs
+            .is_opted_out(&b, who, "news", ChannelKind::Email)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !prefs
+            .is_opted_out(&a, "bob@example.com", "news", ChannelKind::Email)
+            .await
+            .unwrap()
+    );
+    prefs
+        .set_opt_out(&a, who, "*", ChannelKind::Sms, true)
+        .await
+        .unwrap();
+    assert!(
+        prefs
+            .is_opted_out(&a, who, "anything", ChannelKind::Sms)
+            .await
+            .unwrap()
+    );
+    prefs
+        .set_opt_out(&a, who, "news", ChannelKind::Email, false)
+        .await
+        .unwrap();
+    assert!(
+        !prefs
+            .is_opted_out(&a, who, "news", ChannelKind::Email)
+            .await
+            .unwrap()
+    );
+}
+
+/// The [`EndpointStore`] contract.
+pub async fn endpoint_suite(store: &dyn EndpointStore, prefix: &str) {
+    let a = tenant(&format!("{prefix}a"));
+    let b = tenant(&format!("{prefix}b"));
+    let ep = Endpoint {
+        id: Uuid::now_v7(),
+        tenant: a.clone(),
+        url: "https://example.com/hook".into(),
+        event_types: vec!["user.created".into(), "*".into()],
+        disabled: false,
+        created_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        sealed_secret: vec![1, 2, 3, 0, 255],
+    };
+    store.insert(&ep).await.unwrap();
+    assert_eq!(
+        store.insert(&ep).await.unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+    assert_eq!(store.get(&a, ep.id).await.unwrap().unwrap(), ep);
+    let second = Endpoint {
+        id: Uuid::now_v7(),
+        ..ep.clone()
+    };
+    store.insert(&second).await.unwrap();
+    let list = store.list(&a).await.unwrap();
+    assert_eq!(
+        list.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![ep.id, second.id]
+    );
+
+    // Tenancy.
+    assert!(store.get(&b, ep.id).await.unwrap().is_none());
+    assert!(store.list(&b).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .set_disabled(&b, ep.id, true)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store.delete(&b, ep.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+
+    store.set_disabled(&a, ep.id, true).await.unwrap();
+    assert!(store.get(&a, ep.id).await.unwrap().unwrap().disabled);
+    store.delete(&a, ep.id).await.unwrap();
+    assert!(store.get(&a, ep.id).await.unwrap().is_none());
+    assert_eq!(
+        store.delete(&a, ep.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
