@@ -53,3 +53,9 @@ mod memory_suites {
         testing::endpoint_suite(&MemoryEndpointStore::new(), "m").await;
     }
 }
+pub mod dispatch;
+pub mod notifier;
+pub mod validate;
+
+pub use dispatch::{Dispatcher, Disposition, ProviderOptions};
+pub use notifier::{DeliveryJob, Notifier, PublishedEvent, SendRequest};
