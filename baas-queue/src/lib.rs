@@ -14,3 +14,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use baas_core as core;
+
+#[cfg(feature = "amqp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
+pub mod amqp;
