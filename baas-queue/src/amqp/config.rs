@@ -33,6 +33,7 @@ pub struct AmqpConfig {
     pub(crate) reconnect_attempts: u32,
     pub(crate) reconnect_backoff: Duration,
     pub(crate) clock: Option<SharedClock>,
+    pub(crate) connection_name: String,
 }
 
 /// The delay tiers used unless [`AmqpConfig::with_delay_tiers`] says otherwise.
@@ -60,6 +61,7 @@ impl AmqpConfig {
             reconnect_attempts: 5,
             reconnect_backoff: Duration::from_millis(200),
             clock: None,
+            connection_name: "baas-queue".to_owned(),
         }
     }
 
@@ -129,6 +131,13 @@ impl AmqpConfig {
         self
     }
 
+    /// The connection name shown in the management UI (default `baas-queue`).
+    #[must_use]
+    pub fn with_connection_name(mut self, name: impl Into<String>) -> Self {
+        self.connection_name = name.into();
+        self
+    }
+
     /// The name prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix
@@ -166,6 +175,7 @@ impl fmt::Debug for AmqpConfig {
             .field("confirm_timeout", &self.confirm_timeout)
             .field("reconnect_attempts", &self.reconnect_attempts)
             .field("reconnect_backoff", &self.reconnect_backoff)
+            .field("connection_name", &self.connection_name)
             .finish_non_exhaustive()
     }
 }

@@ -59,8 +59,8 @@ impl Connector {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let properties =
-                ConnectionProperties::default().with_connection_name("baas-queue".into());
+            let properties = ConnectionProperties::default()
+                .with_connection_name(self.config.connection_name.as_str().into());
             match Connection::connect(&self.config.url, properties).await {
                 Ok(connection) => {
                     if attempt > 1 {

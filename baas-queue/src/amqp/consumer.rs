@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use super::envelope::Envelope;
 use super::error::AmqpError;
 
 /// One queue's consumer and its buffer of pushed, not yet reserved deliveries.
@@ -116,6 +117,16 @@ impl Prefetcher {
     /// How many deliveries wait in the buffer.
     pub(crate) fn buffered(&self) -> usize {
         self.buffer.lock().len()
+    }
+
+    /// The enqueue time (ms) of the oldest buffered message this backend wrote.
+    pub(crate) fn oldest_enqueued_ms(&self) -> Option<u64> {
+        self.buffer
+            .lock()
+            .iter()
+            .filter_map(|delivery| Envelope::from_properties(&delivery.properties))
+            .map(|envelope| envelope.enqueued_at_ms)
+            .min()
     }
 
     /// Up to `max` deliveries, waiting up to `wait` for the first when none is buffered.

@@ -9,11 +9,12 @@
 //! (`PRECONDITION_FAILED`) and would take every other delivery on the channel with it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use lapin::Acker;
 use lapin::options::BasicRejectOptions;
-use lapin::{Acker, BasicProperties};
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -31,7 +32,6 @@ pub(crate) struct Held {
     pub(crate) message: Uuid,
     pub(crate) acker: Acker,
     pub(crate) payload: Bytes,
-    pub(crate) properties: BasicProperties,
     pub(crate) envelope: Envelope,
     pub(crate) attempt: u32,
     pub(crate) deadline: SystemTime,
@@ -44,7 +44,7 @@ pub(crate) struct Leases {
     /// Lease expiries seen here per message, so a redelivery's `attempt` counts them.
     expiries: Mutex<HashMap<Uuid, u32>>,
     /// Wakes the sweeper when the earliest deadline may have moved.
-    pub(crate) changed: Notify,
+    pub(crate) changed: Arc<Notify>,
 }
 
 impl Leases {

@@ -39,9 +39,6 @@ impl std::fmt::Debug for Management {
 pub(crate) struct QueueInfo {
     /// The queue's name.
     pub(crate) name: String,
-    /// Ready messages (sampled).
-    #[serde(default)]
-    pub(crate) messages_ready: Option<u64>,
     /// Delivered, unacknowledged messages on every channel (sampled).
     #[serde(default)]
     pub(crate) messages_unacknowledged: Option<u64>,

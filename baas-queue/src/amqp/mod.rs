@@ -100,6 +100,8 @@
 //!
 //! [lapin]: https://docs.rs/lapin
 
+mod admin;
+mod backend;
 mod config;
 mod connection;
 mod consumer;
@@ -109,6 +111,8 @@ mod lease;
 mod management;
 mod names;
 mod publish;
+mod queue;
 mod topology;
 
 pub use config::{AmqpConfig, DEFAULT_DELAY_TIERS};
+pub use queue::AmqpQueue;
