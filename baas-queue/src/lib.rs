@@ -38,9 +38,9 @@ pub mod memory;
 pub mod queue;
 pub mod worker;
 
-#[cfg(feature = "amqp")]
-#[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
-pub mod amqp;
+#[cfg(any(test, feature = "testing"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 pub use error::{QueueError, QueueResult};
 pub use memory::MemoryQueue;
@@ -48,4 +48,8 @@ pub use queue::{
     Capabilities, DeadLetter, Delivery, DynQueue, Enqueued, Lease, LeaseToken, Message, MessageId,
     NewMessage, Queue, QueueExt, QueueStats, Reserve, validate_queue_name,
 };
-pub use worker::Job;
+pub use worker::{Job, RetryPolicy, Worker, WorkerConfig};
+
+#[cfg(feature = "amqp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
+pub mod amqp;
