@@ -2,7 +2,10 @@
 //! through `BAAS_TEST_AMQP_MANAGEMENT_URL` when set). Without the variable every test
 //! prints SKIPPED and passes — unless `BAAS_REQUIRE_SERVICES=1`, which makes it fail.
 //!
-//! Each test uses queue names of its own and deletes them afterwards, pass or fail.
+//! The conformance suite runs one check per test (in real time: RabbitMQ cannot take an
+//! injected clock for its delay tiers), followed by checks of what only this backend
+//! does. Each test uses queue names of its own and deletes them afterwards, pass or
+//! fail.
 #![cfg(feature = "amqp")]
 
 use std::future::Future;
@@ -14,8 +17,10 @@ use baas_core::ManualClock;
 use baas_core::TenantId;
 use baas_core::testing::{service, unique_name};
 use baas_queue::amqp::{AmqpConfig, AmqpQueue};
-use baas_queue::{NewMessage, Queue, QueueExt, Reserve};
+use baas_queue::testing::{self, Harness};
+use baas_queue::{DynQueue, NewMessage, Queue, QueueExt, Reserve};
 use futures::FutureExt as _;
+use futures::future::BoxFuture;
 
 const PREFIX: &str = "baas-test";
 
@@ -57,6 +62,68 @@ where
     }
 }
 
+/// The suite's time unit: leases of 2-4 units must outlive a few broker round trips on a
+/// loaded machine.
+const UNIT: Duration = Duration::from_millis(500);
+
+/// Run one conformance check against a fresh `AmqpQueue`, then delete every queue the
+/// check made (they all start with the harness's unique prefix).
+async fn run_check<F>(config: AmqpConfig, check: F)
+where
+    F: for<'a> FnOnce(&'a DynQueue, &'a Harness) -> BoxFuture<'a, ()>,
+{
+    // The suite's delays are 3 units: one tier of exactly that.
+    let config = config.with_delay_tiers([UNIT * 3]).with_prefetch(128);
+    let queue = AmqpQueue::connect(config).await.expect("connect");
+    let harness = Harness::real_time(queue.capabilities(), UNIT).with_prefix(unique_name("suite"));
+    let outcome = AssertUnwindSafe(check(&queue as &DynQueue, &harness))
+        .catch_unwind()
+        .await;
+    for name in queue.queues().await.expect("list queues") {
+        if name.starts_with(&harness.prefix) {
+            queue.delete_queue(&name).await.expect("delete test queue");
+        }
+    }
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// One `#[tokio::test]` per conformance check.
+macro_rules! suite {
+    ($($check:ident),* $(,)?) => {
+        mod suite {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let Some(config) = config() else { return };
+                    run_check(config, |q, h| Box::pin(testing::$check(q, h))).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    enqueue_reserve_ack,
+    stale_leases_are_refused,
+    lease_expiry_redelivers,
+    extend_keeps_the_lease,
+    nack_delays_redelivery,
+    delayed_messages_wait,
+    dedupe_window,
+    dead_letter_and_redrive,
+    batch_enqueue,
+    fifo_order,
+    tenant_is_carried,
+    stats_are_correct,
+    purge_removes_waiting,
+    queues_are_listed,
+    bad_input_changes_nothing,
+    concurrent_reservers_never_share,
+);
+
 fn reserve(max: usize) -> Reserve {
     Reserve::new(max, Duration::from_secs(30)).wait(Duration::from_secs(10))
 }
@@ -66,6 +133,12 @@ async fn enqueue_reserve_ack_round_trip() {
     let Some(config) = config() else { return };
     with_queues(config, 1, |queue, names| async move {
         let q = &names[0];
+        // What RabbitMQ cannot do is declared, not faked.
+        let caps = queue.capabilities();
+        assert_eq!(caps.dedupe_window, None);
+        assert!(!caps.fifo && !caps.atomic_batch && !caps.exact_stats);
+        assert_eq!(caps.delay_granularity, Some(Duration::from_millis(800)));
+
         let message = NewMessage::json(acme(), &serde_json::json!({"n": 1}))
             .unwrap()
             .header("type", "welcome")

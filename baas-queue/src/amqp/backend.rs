@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use baas_core::TenantId;
 use lapin::message::Delivery as AmqpDelivery;
 use lapin::options::{BasicAckOptions, BasicRejectOptions};
+use tokio::time::Instant;
 
 use super::admin;
 use super::envelope::{DeadInfo, Envelope};
@@ -46,6 +47,17 @@ pub(crate) fn route(
         Some(tier) if tier >= delay => (names.delay(tier), None),
         Some(tier) => (names.delay(tier), Some(millis(now + delay))),
     }
+}
+
+/// The most a delay can be rounded up by with `tiers`: the first tier (for tiny
+/// delays) or the widest gap between neighbouring tiers (longer delays hop through the
+/// last tier and round only their remainder).
+pub(crate) fn rounding(tiers: &[Duration]) -> Duration {
+    let first = tiers.first().copied().unwrap_or_default();
+    tiers
+        .windows(2)
+        .map(|pair| pair[1] - pair[0])
+        .fold(first, Duration::max)
 }
 
 impl AmqpQueue {
@@ -204,16 +216,9 @@ impl AmqpQueue {
 #[async_trait]
 impl Queue for AmqpQueue {
     fn capabilities(&self) -> Capabilities {
-        let shortest = self
-            .inner
-            .config
-            .delay_tiers
-            .first()
-            .copied()
-            .unwrap_or_default();
         Capabilities::full(Duration::ZERO)
             .without_dedupe()
-            .with_delay_granularity(shortest)
+            .with_delay_granularity(rounding(&self.inner.config.delay_tiers))
             .with_fifo(false)
             .with_atomic_batch(false)
             .with_exact_stats(false)
@@ -268,34 +273,42 @@ impl Queue for AmqpQueue {
         self.inner.sweep_now().await;
         let consumer = self.inner.prefetcher(queue, &names).await?;
         let mut out = Vec::new();
-        let mut deadline = tokio::time::Instant::now() + reserve.wait;
+        let deadline = Instant::now() + reserve.wait;
+        // Once the broker reports ready messages this consumer has room for, they are on
+        // their way: wait for that many more, up to `SETTLE_WAIT`.
+        let mut settle: Option<(Instant, usize)> = None;
         let mut asked_broker = false;
         loop {
-            let wait = if out.is_empty() {
-                deadline.saturating_duration_since(tokio::time::Instant::now())
-            } else {
-                Duration::ZERO
+            let now = Instant::now();
+            let until = match (out.is_empty(), settle) {
+                (true, Some((settle_until, _))) => deadline.max(settle_until),
+                (true, None) => deadline,
+                (false, Some((settle_until, _))) => settle_until,
+                (false, None) => now,
             };
-            let got = consumer.take_or_wait(reserve.max - out.len(), wait).await;
+            let want = reserve.max - out.len();
+            let got = consumer
+                .take_or_wait(want, until.saturating_duration_since(now))
+                .await;
             if got.is_empty() {
-                // Nothing buffered. If the broker holds ready messages and this consumer
-                // has room, they are on their way: wait a moment for them, once.
-                let held = self.inner.leases.count(queue) + consumer.buffered();
-                if !out.is_empty()
-                    || asked_broker
-                    || !consumer.is_alive()
-                    || held >= usize::from(self.inner.config.prefetch)
-                {
+                if asked_broker || !consumer.is_alive() {
                     break;
                 }
                 asked_broker = true;
-                match self.inner.ready(&names.main).await? {
-                    Some(ready) if ready > 0 => {
-                        deadline = deadline.max(tokio::time::Instant::now() + SETTLE_WAIT);
-                        continue;
-                    }
-                    _ => break,
+                let held = self.inner.leases.count(queue) + consumer.buffered();
+                let room = usize::from(self.inner.config.prefetch).saturating_sub(held);
+                let ready = self.inner.ready(&names.main).await?.unwrap_or(0);
+                let coming = room.min(usize::try_from(ready).unwrap_or(usize::MAX));
+                if coming > 0 {
+                    settle = Some((Instant::now() + SETTLE_WAIT, coming));
                 }
+                // Look again either way: what the broker dispatched before answering
+                // has arrived by now.
+                continue;
+            }
+            if let Some((settle_until, coming)) = settle {
+                let coming = coming.saturating_sub(got.len());
+                settle = (coming > 0).then_some((settle_until, coming));
             }
             let now = self.inner.now();
             for delivery in got {
@@ -425,4 +438,17 @@ pub(crate) fn dead_letter_of(envelope: Envelope, payload: Vec<u8>) -> Option<Dea
         attempts: dead.attempts,
         dead_at: from_millis(dead.at_ms),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_the_widest_step() {
+        let s = Duration::from_secs;
+        assert_eq!(rounding(&[s(3)]), s(3));
+        assert_eq!(rounding(&[s(1), s(5), s(30)]), s(25));
+        assert_eq!(rounding(&[s(10), s(12)]), s(10));
+    }
 }

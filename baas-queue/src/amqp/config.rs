@@ -55,7 +55,7 @@ impl AmqpConfig {
             url: url.into(),
             management_url: None,
             prefix: "baas".to_owned(),
-            prefetch: 32,
+            prefetch: 64,
             delay_tiers: DEFAULT_DELAY_TIERS.to_vec(),
             confirm_timeout: Duration::from_secs(30),
             reconnect_attempts: 5,
@@ -82,8 +82,9 @@ impl AmqpConfig {
     }
 
     /// How many unacknowledged messages the broker pushes ahead to each queue's consumer
-    /// (`basic.qos`, default 32). It bounds the messages this process holds, leased or
-    /// not; a reserve never hands out more than this at once.
+    /// (`basic.qos`, default 64). It bounds the messages this process holds per queue,
+    /// leased or buffered: with `prefetch` leases outstanding, a reserve returns nothing
+    /// until one is settled.
     #[must_use]
     pub fn with_prefetch(mut self, prefetch: u16) -> Self {
         self.prefetch = prefetch.max(1);
