@@ -177,7 +177,7 @@ fn positive<T>(
     default: T,
 ) -> Result<T, ConfigError>
 where
-    T: std::str::FromStr + PartialOrd + Default + std::fmt::Display,
+    T: std::str::FromStr + PartialOrd + Default + Copy + std::fmt::Display,
     T::Err: std::fmt::Display,
 {
     let value: T = parse(get, name, &default.to_string())?;
