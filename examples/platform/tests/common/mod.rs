@@ -148,3 +148,81 @@ impl Answer {
         assert!(self.json["type"].is_string() && self.json["title"].is_string());
     }
 }
+
+/// A signed-up user's credentials.
+pub struct User {
+    pub id: String,
+    pub tenant: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// A password that passes the policy.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl Server {
+    /// `POST path` with a JSON body and optional bearer token.
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: serde_json::Value) -> Answer {
+        let mut req = self.http.post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        Answer::read(req.send().await.expect("request")).await
+    }
+
+    /// `GET path` with an optional bearer token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut req = self.http.get(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        Answer::read(req.send().await.expect("request")).await
+    }
+
+    /// `DELETE path` with a bearer token.
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        Answer::read(
+            self.http
+                .delete(self.url(path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// Sign up `email` in `tenant` and log in with a password grant.
+    pub async fn user(&self, tenant: &str, email: &str) -> User {
+        let signup = self
+            .post_json(
+                "/v1/auth/signup",
+                None,
+                serde_json::json!({"tenant": tenant, "email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(signup.status, 201, "signup: {}", signup.json);
+        let token = self.login(tenant, email, PASSWORD).await;
+        assert_eq!(token.status, 200, "token: {}", token.json);
+        User {
+            id: signup.json["user"]["id"].as_str().expect("user id").to_owned(),
+            tenant: tenant.to_owned(),
+            email: email.to_owned(),
+            password: PASSWORD.to_owned(),
+            access_token: token.json["access_token"].as_str().expect("access token").to_owned(),
+            refresh_token: token.json["refresh_token"].as_str().expect("refresh token").to_owned(),
+        }
+    }
+
+    /// A password grant.
+    pub async fn login(&self, tenant: &str, email: &str, password: &str) -> Answer {
+        self.post_json(
+            "/v1/auth/token",
+            None,
+            serde_json::json!({"grant_type": "password", "tenant": tenant, "email": email, "password": password}),
+        )
+        .await
+    }
+}
