@@ -9,7 +9,9 @@ use baas_core::http::problem_rejections;
 use baas_core::idempotency::DynIdempotencyStore;
 use baas_core::stack::StandardStack;
 use baas_core::{Error, HealthRegistry, MasterKey, SharedClock};
-use baas_store::Database;
+use baas_store::blob::{DEFAULT_SIGNED_URL_PREFIX, DynBlobStore};
+use baas_store::documents::SqlDocumentStore;
+use baas_store::{Database, DynDocumentStore};
 use baas_store::idempotency::SqlIdempotencyStore;
 
 use crate::config::Config;
@@ -30,11 +32,16 @@ impl App {
         let clock: SharedClock = baas_core::clock::system();
         let master_key = Arc::new(MasterKey::from_env_or_file(&config.master_key_file)?);
         let database = storage::open_database(config).await?;
-        let blobs = storage::open_blobs(config, &database, &master_key, clock.clone())?;
+        let blobs = Arc::new(storage::open_blobs(
+            config,
+            &database,
+            &master_key,
+            clock.clone(),
+        )?);
 
         let mut health = HealthRegistry::new();
         health.register(database.clone());
-        health.register(blobs);
+        health.register_shared(blobs.clone());
 
         let metrics = baas_core::metrics::install_prometheus()?;
         let slos = Arc::new(ops::default_slos(clock.clone())?);
@@ -44,9 +51,16 @@ impl App {
             slos: slos.clone(),
         };
 
+        let documents: Arc<DynDocumentStore> = Arc::new(SqlDocumentStore::new(database.clone()));
+        let blobs: Arc<DynBlobStore> = blobs;
         let api = Router::new()
             .merge(ops::routes(ops))
-            .merge(openapi::routes());
+            .merge(openapi::routes())
+            .merge(baas_store::http::routes(documents, blobs.clone()))
+            .merge(baas_store::http::signed_file_routes(
+                blobs,
+                DEFAULT_SIGNED_URL_PREFIX,
+            ));
 
         let idempotency: Arc<DynIdempotencyStore> =
             Arc::new(SqlIdempotencyStore::new(database.clone()));

@@ -36,7 +36,9 @@ fn metrics() {}
 
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
-    PlatformDoc::openapi()
+    let mut doc = PlatformDoc::openapi();
+    doc.merge(baas_store::http::openapi());
+    doc
 }
 
 /// `GET /openapi.json`.

@@ -66,13 +66,15 @@ async fn token_grants_follow_rfc_6749() {
     assert_eq!(rotated.status, 200, "{}", rotated.json);
     let next = rotated.json["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(next, alice.refresh_token, "refresh tokens rotate");
-    let third = refresh(next.clone()).await;
-    assert_eq!(third.status, 200);
-    // Reusing a token rotated two steps ago is reuse: the whole family goes.
+    // Two refreshes within the grace window are not reuse…
+    let racing = refresh(alice.refresh_token.clone()).await;
+    assert_eq!(racing.status, 200, "{}", racing.json);
+    // …a third presentation is: the whole family goes.
     let reuse = refresh(alice.refresh_token.clone()).await;
+    assert_eq!(reuse.status, 400);
     assert_eq!(reuse.json["error"], "invalid_grant");
-    let latest = third.json["refresh_token"].as_str().unwrap().to_owned();
-    assert_eq!(refresh(latest).await.json["error"], "invalid_grant", "the family is revoked");
+    assert_eq!(refresh(next).await.json["error"], "invalid_grant", "the family is revoked");
+    server.get("/v1/auth/me", Some(&alice.access_token)).await.assert_problem(401);
 }
 
 #[tokio::test]
