@@ -69,7 +69,9 @@ pub use baas_core as core;
 
 mod email;
 mod error;
+mod installation;
 pub mod keys;
+pub mod layer;
 pub mod password;
 mod revocation;
 pub mod token;
@@ -80,6 +82,7 @@ pub mod testing;
 
 pub use email::{Email, MAX_EMAIL_LEN, MAX_LOCAL_LEN};
 pub use error::AuthError;
+pub use installation::{DynInstallationStore, InstallationStore, MemoryInstallationStore};
 pub use revocation::{DynRevocationView, MemoryRevocations, RevocationView};
 pub use token::{
     AccessClaims, IssuedToken, TokenConfig, TokenIssuer, TokenRequest, TokenVerifier, VerifiedToken,
