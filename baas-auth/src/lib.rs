@@ -13,7 +13,8 @@
 //! * [`token`]: RFC 9068 access tokens (EdDSA by default, ES256 as an option), a strict
 //!   [`TokenVerifier`] with a bounded cache, and the [`RevocationView`] it consults.
 //!
-//! Users, sessions, API keys, the SQL backends and the tower layer come next.
+//! * [`users`], [`sessions`] (refresh-token families with rotation, reuse detection and a
+//!   grace window) and [`api_keys`]: the store traits with their memory backends.
 //!
 //! ## Issue a token and verify it
 //!
@@ -67,14 +68,21 @@
 
 pub use baas_core as core;
 
+pub mod api_keys;
 mod email;
 mod error;
+mod ids;
 mod installation;
 pub mod keys;
 pub mod layer;
+mod page;
 pub mod password;
 mod revocation;
+mod roles;
+mod secret;
+pub mod sessions;
 pub mod token;
+pub mod users;
 
 #[cfg(any(test, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -82,8 +90,12 @@ pub mod testing;
 
 pub use email::{Email, MAX_EMAIL_LEN, MAX_LOCAL_LEN};
 pub use error::AuthError;
+pub use ids::{ApiKeyId, SessionId, UserId};
 pub use installation::{DynInstallationStore, InstallationStore, MemoryInstallationStore};
+pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, Page, PageRequest};
 pub use revocation::{DynRevocationView, MemoryRevocations, RevocationView};
+pub use roles::{MAX_ROLE_LEN, MAX_ROLES, normalise_roles};
+pub use secret::{API_KEY_PREFIX, ApiKeySecret, RefreshToken, SecretDigest};
 pub use token::{
     AccessClaims, IssuedToken, TokenConfig, TokenIssuer, TokenRequest, TokenVerifier, VerifiedToken,
 };
