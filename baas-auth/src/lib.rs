@@ -64,6 +64,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `testing` | the conformance suites (`testing` module), for backends outside this crate |
+//! | `http` | [`routes`]: axum routes for API.md's identity section and their OpenAPI document |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use baas_core as core;
@@ -79,7 +80,11 @@ mod page;
 pub mod password;
 mod revocation;
 mod roles;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod routes;
 mod secret;
+pub mod service;
 pub mod sessions;
 pub mod token;
 pub mod users;

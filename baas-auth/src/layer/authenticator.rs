@@ -12,11 +12,8 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::error::AuthError;
 use crate::installation::DynInstallationStore;
+use crate::secret::API_KEY_PREFIX;
 use crate::token::TokenVerifier;
-
-/// The prefix of every API key (`baas_<id>_<secret>`). A bearer credential starting with
-/// it is checked as an API key, anything else as an access token.
-pub const API_KEY_PREFIX: &str = "baas_";
 
 /// Turns a bearer credential into a [`Principal`], or refuses it.
 ///
@@ -121,7 +118,7 @@ impl OperatorTenant {
 }
 
 /// The standard [`Authenticator`]: API keys (credentials starting with
-/// [`API_KEY_PREFIX`]) go to the API-key authenticator, everything else to the
+/// [`API_KEY_PREFIX`](crate::API_KEY_PREFIX), `baas_`) go to the API-key authenticator, everything else to the
 /// [`TokenVerifier`]; the operator flag is set for admins of the [`OperatorTenant`].
 #[derive(Debug, Clone)]
 pub struct TokenAuthenticator {

@@ -61,9 +61,7 @@ mod future;
 mod layer;
 mod service;
 
-pub use authenticator::{
-    API_KEY_PREFIX, Authenticator, DynAuthenticator, OperatorTenant, TokenAuthenticator,
-};
+pub use authenticator::{Authenticator, DynAuthenticator, OperatorTenant, TokenAuthenticator};
 pub use future::ResponseFuture;
 pub use layer::AuthLayer;
 pub use service::{Auth, bearer_credential};
