@@ -14,7 +14,8 @@
 //!   [`TokenVerifier`] with a bounded cache, and the [`RevocationView`] it consults.
 //!
 //! * [`users`], [`sessions`] (refresh-token families with rotation, reuse detection and a
-//!   grace window) and [`api_keys`]: the store traits with their memory backends.
+//!   grace window) and [`api_keys`]: the store traits with their memory backends, and
+//!   SQL backends (SQLite, Postgres) behind the `sql` feature.
 //!
 //! ## Issue a token and verify it
 //!
@@ -63,6 +64,9 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
+//! | `sqlite` (default) | the `sql` backends with SQLite support in baas-store |
+//! | `postgres` | the `sql` backends with Postgres support in baas-store |
+//! | `sql` | the [`sql`](crate::sql) module: users, sessions, API keys and signing keys on baas-store's `Database`, with baas-auth's own `Migrator` |
 //! | `testing` | the conformance suites (`testing` module), for backends outside this crate |
 //! | `http` | [`routes`]: axum routes for API.md's identity section and their OpenAPI document |
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -86,6 +90,9 @@ pub mod routes;
 mod secret;
 pub mod service;
 pub mod sessions;
+#[cfg(feature = "sql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+pub mod sql;
 pub mod token;
 pub mod users;
 

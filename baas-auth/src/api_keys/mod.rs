@@ -23,7 +23,7 @@
 //! # }).unwrap();
 //! ```
 
-mod memory;
+pub(crate) mod memory;
 mod model;
 mod store;
 

@@ -67,7 +67,7 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     /// RFC 7009. Returns the session as revoked, or `None` if the token is unknown.
     async fn revoke_family(&self, presented: &RefreshToken) -> Result<Option<Session>, AuthError>;
 
-    /// Revoke every live session of a user, except `except` if given (the caller's own,
+    /// Revoke every not yet revoked session of a user, except `except` if given (the caller's own,
     /// on a password change). Returns how many were revoked.
     async fn revoke_all_for_user(
         &self,

@@ -21,7 +21,7 @@
 //! # }).unwrap();
 //! ```
 
-mod memory;
+pub(crate) mod memory;
 mod model;
 mod store;
 
