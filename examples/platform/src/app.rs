@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use baas_auth::routes::IdentityState;
 use baas_core::http::problem_rejections;
 use baas_core::idempotency::DynIdempotencyStore;
 use baas_core::stack::StandardStack;
@@ -15,7 +16,7 @@ use baas_store::{Database, DynDocumentStore};
 use baas_store::idempotency::SqlIdempotencyStore;
 
 use crate::config::Config;
-use crate::{openapi, ops, storage};
+use crate::{identity, openapi, ops, storage};
 
 /// Everything one process holds: the backends and the router over them.
 #[derive(Debug)]
@@ -32,6 +33,8 @@ impl App {
         let clock: SharedClock = baas_core::clock::system();
         let master_key = Arc::new(MasterKey::from_env_or_file(&config.master_key_file)?);
         let database = storage::open_database(config).await?;
+        database.migrate_with::<baas_auth::sql::Migrator>().await?;
+        let identity = identity::start(config, &database, &master_key, clock.clone()).await?;
         let blobs = Arc::new(storage::open_blobs(
             config,
             &database,
@@ -56,6 +59,10 @@ impl App {
         let api = Router::new()
             .merge(ops::routes(ops))
             .merge(openapi::routes())
+            .merge(baas_auth::routes::router(
+                IdentityState::new(identity.clone())
+                    .trusted_proxies(config.trusted_proxies.clone()),
+            ))
             .merge(baas_store::http::routes(documents, blobs.clone()))
             .merge(baas_store::http::signed_file_routes(
                 blobs,
@@ -76,7 +83,7 @@ impl App {
         let router = problem_rejections(api)
             .layer(axum::middleware::from_fn_with_state(slos, ops::record_slo))
             .layer(DefaultBodyLimit::max(config.max_json_bytes));
-        let router = stack.apply(router);
+        let router = stack.apply_with_auth(router, identity.layer());
         Ok(App { router, database })
     }
 }

@@ -37,6 +37,7 @@ fn metrics() {}
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = PlatformDoc::openapi();
+    doc.merge(baas_auth::routes::IdentityApi::openapi());
     doc.merge(baas_store::http::openapi());
     doc
 }
