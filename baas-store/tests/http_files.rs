@@ -27,7 +27,7 @@ fn chunked(chunks: &[&'static [u8]]) -> Body {
 async fn upload_replace_download_delete() {
     let app = app();
     let put = call(Method::PUT, "/v1/files/docs/a.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("text/plain", "hello world")
         .send(&app)
         .await;
@@ -40,7 +40,7 @@ async fn upload_replace_download_delete() {
     assert_eq!(put.header("etag"), Some(format!("\"{sum}\"").as_str()));
 
     let got = call(Method::GET, "/v1/files/docs/a.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await;
     got.expect(200);
@@ -52,7 +52,7 @@ async fn upload_replace_download_delete() {
 
     // Replaced (streamed in chunks, no Content-Length, no Content-Type): 200.
     let put = call(Method::PUT, "/v1/files/docs/a.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .body(chunked(&[b"new ", b"con", b"tent"]))
         .send(&app)
         .await;
@@ -61,24 +61,24 @@ async fn upload_replace_download_delete() {
     assert_eq!(put.json()["content_type"], "application/octet-stream");
     assert_eq!(put.json()["sha256"], sha256(b"new content"));
     let got = call(Method::GET, "/v1/files/docs/a.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await;
     assert_eq!(got.body, b"new content");
     assert_eq!(got.header("content-type"), Some("application/octet-stream"));
 
     call(Method::DELETE, "/v1/files/docs/a.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(204);
     call(Method::DELETE, "/v1/files/docs/a.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(404);
     call(Method::GET, "/v1/files/docs/a.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(404);
@@ -88,14 +88,14 @@ async fn upload_replace_download_delete() {
 async fn odd_keys_round_trip_percent_encoded() {
     let app = app();
     let put = call(Method::PUT, "/v1/files/dir/we%20ird%23name%3F.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("text/plain", "x")
         .send(&app)
         .await;
     put.expect(201);
     assert_eq!(put.json()["key"], "dir/we ird#name?.txt");
     let got = call(Method::GET, "/v1/files/dir/we%20ird%23name%3F.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await;
     got.expect(200);
@@ -118,27 +118,34 @@ async fn bad_keys_are_400() {
         long.as_str(),
     ] {
         call(Method::PUT, uri)
-            .as_tenant("acme")
+            .tenant("acme")
             .raw("text/plain", "x")
             .send(&app)
             .await
             .expect(400);
-        call(Method::GET, uri).as_tenant("acme").send(&app).await.expect(400);
+        call(Method::GET, uri)
+            .tenant("acme")
+            .send(&app)
+            .await
+            .expect(400);
     }
     call(Method::PUT, &format!("/v1/files/{}", "k".repeat(1024)))
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("text/plain", "x")
         .send(&app)
         .await
         .expect(201);
     // A content type that is not a header value we accept.
     call(Method::PUT, "/v1/files/ok")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw(&"x".repeat(300), "x")
         .send(&app)
         .await
         .expect(400);
-    let list = call(Method::GET, "/v1/files").as_tenant("acme").send(&app).await;
+    let list = call(Method::GET, "/v1/files")
+        .tenant("acme")
+        .send(&app)
+        .await;
     assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
 }
 
@@ -148,7 +155,7 @@ async fn size_limit_is_413_and_leaves_nothing() {
     let big = vec![b'x'; MAX_OBJECT as usize + 1];
     // Declared length over the limit: refused before reading.
     call(Method::PUT, "/v1/files/big")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("application/octet-stream", big.clone())
         .send(&app)
         .await
@@ -156,21 +163,25 @@ async fn size_limit_is_413_and_leaves_nothing() {
     // Streamed without a length: refused as the bytes cross the limit.
     let half: &'static [u8] = Box::leak(vec![b'y'; MAX_OBJECT as usize / 2 + 1].into_boxed_slice());
     call(Method::PUT, "/v1/files/big")
-        .as_tenant("acme")
+        .tenant("acme")
         .body(chunked(&[half, half]))
         .send(&app)
         .await
         .expect(413);
     call(Method::GET, "/v1/files/big")
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(404);
-    let usage = app.blobs.usage(&TenantId::new("acme").unwrap()).await.unwrap();
+    let usage = app
+        .blobs
+        .usage(&TenantId::new("acme").unwrap())
+        .await
+        .unwrap();
     assert_eq!((usage.bytes_used, usage.bytes_reserved), (0, 0));
     // Exactly the limit is fine.
     call(Method::PUT, "/v1/files/big")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("application/octet-stream", vec![b'x'; MAX_OBJECT as usize])
         .send(&app)
         .await
@@ -182,32 +193,42 @@ async fn quota_is_403_quota_exceeded_and_leaves_nothing() {
     let app = app();
     let first = vec![b'a'; 60];
     call(Method::PUT, "/v1/files/one")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("application/octet-stream", first)
         .send(&app)
         .await
         .expect(201);
     let reply = call(Method::PUT, "/v1/files/two")
-        .as_tenant("acme")
-        .raw("application/octet-stream", vec![b'b'; (QUOTA - 60 + 1) as usize])
+        .tenant("acme")
+        .raw(
+            "application/octet-stream",
+            vec![b'b'; (QUOTA - 60 + 1) as usize],
+        )
         .send(&app)
         .await;
     reply.expect(403);
     assert!(
-        reply.json()["type"].as_str().unwrap().ends_with("/quota-exceeded"),
+        reply.json()["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/quota-exceeded"),
         "{}",
         reply.json()
     );
     call(Method::GET, "/v1/files/two")
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(404);
-    let usage = app.blobs.usage(&TenantId::new("acme").unwrap()).await.unwrap();
+    let usage = app
+        .blobs
+        .usage(&TenantId::new("acme").unwrap())
+        .await
+        .unwrap();
     assert_eq!((usage.bytes_used, usage.bytes_reserved), (60, 0));
     // Another tenant has its own quota.
     call(Method::PUT, "/v1/files/two")
-        .as_tenant("umbrella")
+        .tenant("umbrella")
         .raw("application/octet-stream", vec![b'b'; 60])
         .send(&app)
         .await
@@ -218,7 +239,7 @@ async fn quota_is_403_quota_exceeded_and_leaves_nothing() {
 async fn ranges() {
     let app = app();
     call(Method::PUT, "/v1/files/digits")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("text/plain", "0123456789")
         .send(&app)
         .await
@@ -227,7 +248,7 @@ async fn ranges() {
         let app = &app;
         async move {
             call(Method::GET, "/v1/files/digits")
-                .as_tenant("acme")
+                .tenant("acme")
                 .header("range", range)
                 .send(app)
                 .await
@@ -252,7 +273,12 @@ async fn ranges() {
         assert!(r.header("etag").is_some());
     }
     // Several ranges, or a header that does not parse: the whole object.
-    for range in ["bytes=0-1,4-5", "bytes=0-1, 20-30", "lines=1-2", "bytes=5-2"] {
+    for range in [
+        "bytes=0-1,4-5",
+        "bytes=0-1, 20-30",
+        "lines=1-2",
+        "bytes=5-2",
+    ] {
         let r = get(range).await;
         r.expect(200);
         assert_eq!(r.body, b"0123456789", "{range}");
@@ -266,7 +292,7 @@ async fn ranges() {
     }
     // A missing object is 404 whatever the range.
     call(Method::GET, "/v1/files/nothing")
-        .as_tenant("acme")
+        .tenant("acme")
         .header("range", "bytes=0-1")
         .send(&app)
         .await
@@ -278,7 +304,7 @@ async fn listing() {
     let app = app();
     for key in ["a/1", "a/2", "a/3", "b/1", "a/4"] {
         call(Method::PUT, &format!("/v1/files/{key}"))
-            .as_tenant("acme")
+            .tenant("acme")
             .raw("text/plain", "x")
             .send(&app)
             .await
@@ -291,7 +317,7 @@ async fn listing() {
             Some(c) => format!("/v1/files?prefix=a/&limit=2&cursor={c}"),
             None => "/v1/files?prefix=a/&limit=2".to_owned(),
         };
-        let page = call(Method::GET, &uri).as_tenant("acme").send(&app).await;
+        let page = call(Method::GET, &uri).tenant("acme").send(&app).await;
         page.expect(200);
         let body = page.json();
         for item in body["items"].as_array().unwrap() {
@@ -306,7 +332,10 @@ async fn listing() {
         }
     }
     assert_eq!(keys, ["a/1", "a/2", "a/3", "a/4"]);
-    let all = call(Method::GET, "/v1/files").as_tenant("acme").send(&app).await;
+    let all = call(Method::GET, "/v1/files")
+        .tenant("acme")
+        .send(&app)
+        .await;
     assert_eq!(all.json()["items"].as_array().unwrap().len(), 5);
     assert!(all.json()["next_cursor"].is_null());
     for bad in [
@@ -318,7 +347,7 @@ async fn listing() {
         "prefix=/x",
     ] {
         call(Method::GET, &format!("/v1/files?{bad}"))
-            .as_tenant("acme")
+            .tenant("acme")
             .send(&app)
             .await
             .expect(400);
@@ -329,21 +358,24 @@ async fn listing() {
 async fn tenants_are_isolated() {
     let app = app();
     call(Method::PUT, "/v1/files/secret.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("text/plain", "acme only")
         .send(&app)
         .await
         .expect(201);
-    let other = |method: Method| call(method, "/v1/files/secret.txt").as_tenant("umbrella");
+    let other = |method: Method| call(method, "/v1/files/secret.txt").tenant("umbrella");
     other(Method::GET).send(&app).await.expect(404);
     other(Method::DELETE).send(&app).await.expect(404);
     call(Method::POST, "/v1/files/secret.txt/signed-url")
-        .as_tenant("umbrella")
+        .tenant("umbrella")
         .json(json!({"expires_in": 60}))
         .send(&app)
         .await
         .expect(404);
-    let list = call(Method::GET, "/v1/files").as_tenant("umbrella").send(&app).await;
+    let list = call(Method::GET, "/v1/files")
+        .tenant("umbrella")
+        .send(&app)
+        .await;
     list.expect(200);
     assert_eq!(list.json(), json!({"items": [], "next_cursor": null}));
     // The same key in B is B's own object.
@@ -353,7 +385,7 @@ async fn tenants_are_isolated() {
         .await
         .expect(201);
     let a = call(Method::GET, "/v1/files/secret.txt")
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await;
     assert_eq!(a.body, b"acme only");
@@ -369,7 +401,10 @@ async fn unauthenticated_is_401() {
         (Method::GET, "/v1/files"),
         (Method::POST, "/v1/files/k/signed-url"),
     ] {
-        let r = call(method, uri).json(json!({"expires_in": 5})).send(&app).await;
+        let r = call(method, uri)
+            .json(json!({"expires_in": 5}))
+            .send(&app)
+            .await;
         r.expect(401);
         assert_eq!(r.header("www-authenticate"), Some("Bearer"));
     }
@@ -379,19 +414,22 @@ async fn unauthenticated_is_401() {
 async fn signed_urls_work_without_credentials_until_they_expire() {
     let app = app();
     call(Method::PUT, "/v1/files/pics/cat%20one.png")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("image/png", "meow-bytes")
         .send(&app)
         .await
         .expect(201);
     let signed = call(Method::POST, "/v1/files/pics/cat%20one.png/signed-url")
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!({"expires_in": 60}))
         .send(&app)
         .await;
     signed.expect(200);
     let url = signed.json()["url"].as_str().unwrap().to_owned();
-    assert!(url.starts_with("/v1/files-signed/acme/pics/cat%20one.png?"), "{url}");
+    assert!(
+        url.starts_with("/v1/files-signed/acme/pics/cat%20one.png?"),
+        "{url}"
+    );
 
     let got = call(Method::GET, &url).send(&app).await;
     got.expect(200);
@@ -401,7 +439,10 @@ async fn signed_urls_work_without_credentials_until_they_expire() {
         got.header("etag"),
         Some(format!("\"{}\"", sha256(b"meow-bytes")).as_str())
     );
-    let part = call(Method::GET, &url).header("range", "bytes=0-3").send(&app).await;
+    let part = call(Method::GET, &url)
+        .header("range", "bytes=0-3")
+        .send(&app)
+        .await;
     part.expect(206);
     assert_eq!(part.body, b"meow");
 
@@ -427,7 +468,7 @@ async fn signed_urls_work_without_credentials_until_they_expire() {
 async fn signed_url_requests_are_validated() {
     let app = app();
     call(Method::PUT, "/v1/files/k")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("text/plain", "x")
         .send(&app)
         .await
@@ -440,39 +481,39 @@ async fn signed_url_requests_are_validated() {
         (json!({}), 422),
     ] {
         call(Method::POST, "/v1/files/k/signed-url")
-            .as_tenant("acme")
+            .tenant("acme")
             .json(body)
             .send(&app)
             .await
             .expect(status);
     }
     call(Method::POST, "/v1/files/k/signed-url")
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("application/json", "{oops")
         .send(&app)
         .await
         .expect(400);
     call(Method::POST, "/v1/files/k/signed-url")
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!({"expires_in": 604_800}))
         .send(&app)
         .await
         .expect(200);
     call(Method::POST, "/v1/files/missing/signed-url")
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!({"expires_in": 60}))
         .send(&app)
         .await
         .expect(404);
     call(Method::POST, "/v1/files/../signed-url")
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!({"expires_in": 60}))
         .send(&app)
         .await
         .expect(400);
     // POST on a key without the action is not a route.
     let r = call(Method::POST, "/v1/files/k")
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!({"expires_in": 60}))
         .send(&app)
         .await;
