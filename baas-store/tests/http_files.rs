@@ -237,22 +237,28 @@ async fn quota_is_403_quota_exceeded_and_leaves_nothing() {
 
 #[tokio::test]
 async fn ranges() {
-    let app = app();
+    ranges_on(&app()).await;
+}
+
+#[tokio::test]
+async fn ranges_on_local_files() {
+    let dir = tempfile::tempdir().unwrap();
+    ranges_on(&http_support::local_app(dir.path())).await;
+}
+
+async fn ranges_on(app: &http_support::App) {
     call(Method::PUT, "/v1/files/digits")
         .tenant("acme")
         .raw("text/plain", "0123456789")
         .send(&app)
         .await
         .expect(201);
-    let get = |range: &'static str| {
-        let app = &app;
-        async move {
-            call(Method::GET, "/v1/files/digits")
-                .tenant("acme")
-                .header("range", range)
-                .send(app)
-                .await
-        }
+    let get = |range: &'static str| async move {
+        call(Method::GET, "/v1/files/digits")
+            .tenant("acme")
+            .header("range", range)
+            .send(app)
+            .await
     };
     for (range, body, content_range) in [
         ("bytes=0-4", &b"01234"[..], "bytes 0-4/10"),

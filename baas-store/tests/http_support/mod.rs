@@ -26,14 +26,26 @@ pub struct App {
 pub const MAX_OBJECT: u64 = 64;
 pub const QUOTA: u64 = 100;
 
+/// The app over memory backends.
 pub fn app() -> App {
     let clock = ManualClock::new();
     let signer = UrlSigner::new(&MasterKey::generate(), clock.shared());
-    let blobs: Arc<DynBlobStore> =
-        Arc::new(ObjectBlobStore::memory(signer).with_limits(BlobLimits {
-            max_object_bytes: MAX_OBJECT,
-            tenant_quota_bytes: QUOTA,
-        }));
+    with_blobs(clock, ObjectBlobStore::memory(signer))
+}
+
+/// The app with objects as local files under `dir` (the default backend of the example).
+pub fn local_app(dir: &std::path::Path) -> App {
+    let clock = ManualClock::new();
+    let signer = UrlSigner::new(&MasterKey::generate(), clock.shared());
+    let ledger = Arc::new(baas_store::blob::MemoryBlobLedger::new());
+    with_blobs(clock, ObjectBlobStore::local(dir, ledger, signer).unwrap())
+}
+
+fn with_blobs(clock: ManualClock, store: ObjectBlobStore) -> App {
+    let blobs: Arc<DynBlobStore> = Arc::new(store.with_limits(BlobLimits {
+        max_object_bytes: MAX_OBJECT,
+        tenant_quota_bytes: QUOTA,
+    }));
     let docs = Arc::new(MemoryDocumentStore::new());
     let router =
         baas_core::http::problem_rejections(baas_store::http::routes(docs, blobs.clone()).merge(
