@@ -123,6 +123,7 @@
 //! | `postgres` | Postgres through sea-orm/sqlx; enables `sql` |
 //! | `sql` | [`Database`], migrations, the SQL backends (pick an engine with the two above) |
 //! | `testing` | the conformance suites ([`testing`]) |
+//! | `http` | axum routes for documents and files, with their OpenAPI description (`http`) |
 //!
 //! The memory backends are always compiled.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -135,6 +136,9 @@ pub mod documents;
 
 #[cfg(feature = "sql")]
 mod database;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 #[cfg(feature = "sql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
 pub mod idempotency;
