@@ -80,88 +80,92 @@ impl IdempotencyStore for SqlIdempotencyStore {
         fingerprint: &Fingerprint,
         lease: Duration,
     ) -> Result<Claim, Error> {
-        let conn = self.db.connection();
-        // A concurrent release or sweep can remove the record between our statements;
-        // then we simply try again.
-        for _ in 0..5 {
-            let now = self.now();
-            let token = ClaimToken::generate();
-            let insert = Query::insert()
-                .into_table(R::Table)
-                .columns([
-                    R::Scope,
-                    R::Key,
-                    R::Fingerprint,
-                    R::Response,
-                    R::ExpiresAt,
-                    R::Token,
-                ])
-                .values_panic([
-                    scope.storage_key().into(),
-                    key.into(),
-                    fingerprint.to_vec().into(),
-                    Option::<Vec<u8>>::None.into(),
-                    later(now, lease).into(),
-                    token.as_bytes().to_vec().into(),
-                ])
-                .on_conflict(
-                    OnConflict::columns([R::Scope, R::Key])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .to_owned();
-            if conn
-                .execute(&insert)
-                .await
-                .map_err(sql_error::db)?
-                .rows_affected()
-                == 1
-            {
-                return Ok(Claim::Acquired(token));
+        crate::telemetry::observed("sql", "idempotency.claim", async {
+            let conn = self.db.connection();
+            // A concurrent release or sweep can remove the record between our statements;
+            // then we simply try again.
+            for _ in 0..5 {
+                let now = self.now();
+                let token = ClaimToken::generate();
+                let insert = Query::insert()
+                    .into_table(R::Table)
+                    .columns([
+                        R::Scope,
+                        R::Key,
+                        R::Fingerprint,
+                        R::Response,
+                        R::ExpiresAt,
+                        R::Token,
+                    ])
+                    .values_panic([
+                        scope.storage_key().into(),
+                        key.into(),
+                        fingerprint.to_vec().into(),
+                        Option::<Vec<u8>>::None.into(),
+                        later(now, lease).into(),
+                        token.as_bytes().to_vec().into(),
+                    ])
+                    .on_conflict(
+                        OnConflict::columns([R::Scope, R::Key])
+                            .do_nothing()
+                            .to_owned(),
+                    )
+                    .to_owned();
+                if conn
+                    .execute(&insert)
+                    .await
+                    .map_err(sql_error::db)?
+                    .rows_affected()
+                    == 1
+                {
+                    return Ok(Claim::Acquired(token));
+                }
+                let take_over = Query::update()
+                    .table(R::Table)
+                    .value(R::Fingerprint, fingerprint.to_vec())
+                    .value(R::Response, Option::<Vec<u8>>::None)
+                    .value(R::ExpiresAt, later(now, lease))
+                    .value(R::Token, token.as_bytes().to_vec())
+                    .and_where(record_key(scope, key).and(Expr::col(R::ExpiresAt).lte(now)))
+                    .to_owned();
+                if conn
+                    .execute(&take_over)
+                    .await
+                    .map_err(sql_error::db)?
+                    .rows_affected()
+                    == 1
+                {
+                    return Ok(Claim::Acquired(token));
+                }
+                let select = Query::select()
+                    .columns([R::Fingerprint, R::Response, R::ExpiresAt])
+                    .from(R::Table)
+                    .and_where(record_key(scope, key))
+                    .to_owned();
+                let Some(row) = conn.query_one(&select).await.map_err(sql_error::db)? else {
+                    continue;
+                };
+                let stored: Vec<u8> = row.try_get("", "fingerprint").map_err(sql_error::db)?;
+                let response: Option<Vec<u8>> =
+                    row.try_get("", "response").map_err(sql_error::db)?;
+                let expires: i64 = row.try_get("", "expires_at").map_err(sql_error::db)?;
+                if expires <= now {
+                    continue;
+                }
+                return Ok(if stored.as_slice() != fingerprint.as_slice() {
+                    Claim::Mismatch
+                } else if let Some(response) = response {
+                    Claim::Replay(Bytes::from(response))
+                } else {
+                    Claim::InFlight
+                });
             }
-            let take_over = Query::update()
-                .table(R::Table)
-                .value(R::Fingerprint, fingerprint.to_vec())
-                .value(R::Response, Option::<Vec<u8>>::None)
-                .value(R::ExpiresAt, later(now, lease))
-                .value(R::Token, token.as_bytes().to_vec())
-                .and_where(record_key(scope, key).and(Expr::col(R::ExpiresAt).lte(now)))
-                .to_owned();
-            if conn
-                .execute(&take_over)
-                .await
-                .map_err(sql_error::db)?
-                .rows_affected()
-                == 1
-            {
-                return Ok(Claim::Acquired(token));
-            }
-            let select = Query::select()
-                .columns([R::Fingerprint, R::Response, R::ExpiresAt])
-                .from(R::Table)
-                .and_where(record_key(scope, key))
-                .to_owned();
-            let Some(row) = conn.query_one(&select).await.map_err(sql_error::db)? else {
-                continue;
-            };
-            let stored: Vec<u8> = row.try_get("", "fingerprint").map_err(sql_error::db)?;
-            let response: Option<Vec<u8>> = row.try_get("", "response").map_err(sql_error::db)?;
-            let expires: i64 = row.try_get("", "expires_at").map_err(sql_error::db)?;
-            if expires <= now {
-                continue;
-            }
-            return Ok(if stored.as_slice() != fingerprint.as_slice() {
-                Claim::Mismatch
-            } else if let Some(response) = response {
-                Claim::Replay(Bytes::from(response))
-            } else {
-                Claim::InFlight
-            });
-        }
-        Err(Error::new(
-            baas_core::ErrorKind::Conflict,
-            "idempotency key is contended; try again",
-        ))
+            Err(Error::new(
+                baas_core::ErrorKind::Conflict,
+                "idempotency key is contended; try again",
+            ))
+        })
+        .await
     }
 
     #[tracing::instrument(name = "baas_store.idempotency.complete", skip_all)]
@@ -174,25 +178,28 @@ impl IdempotencyStore for SqlIdempotencyStore {
         response: Bytes,
         ttl: Duration,
     ) -> Result<bool, Error> {
-        let expires = later(self.now(), ttl);
-        let stmt = Query::update()
-            .table(R::Table)
-            .value(R::Fingerprint, fingerprint.to_vec())
-            .value(R::Response, Some(response.to_vec()))
-            .value(R::ExpiresAt, expires)
-            .and_where(
-                record_key(scope, key)
-                    .and(Expr::col(R::Token).eq(token.as_bytes().to_vec()))
-                    .and(Expr::col(R::Response).is_null()),
-            )
-            .to_owned();
-        let done = self
-            .db
-            .connection()
-            .execute(&stmt)
-            .await
-            .map_err(sql_error::db)?;
-        Ok(done.rows_affected() == 1)
+        crate::telemetry::observed("sql", "idempotency.complete", async {
+            let expires = later(self.now(), ttl);
+            let stmt = Query::update()
+                .table(R::Table)
+                .value(R::Fingerprint, fingerprint.to_vec())
+                .value(R::Response, Some(response.to_vec()))
+                .value(R::ExpiresAt, expires)
+                .and_where(
+                    record_key(scope, key)
+                        .and(Expr::col(R::Token).eq(token.as_bytes().to_vec()))
+                        .and(Expr::col(R::Response).is_null()),
+                )
+                .to_owned();
+            let done = self
+                .db
+                .connection()
+                .execute(&stmt)
+                .await
+                .map_err(sql_error::db)?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
     }
 
     #[tracing::instrument(name = "baas_store.idempotency.release", skip_all)]
@@ -202,35 +209,41 @@ impl IdempotencyStore for SqlIdempotencyStore {
         key: &str,
         token: &ClaimToken,
     ) -> Result<(), Error> {
-        let stmt = Query::delete()
-            .from_table(R::Table)
-            .and_where(
-                record_key(scope, key)
-                    .and(Expr::col(R::Token).eq(token.as_bytes().to_vec()))
-                    .and(Expr::col(R::Response).is_null()),
-            )
-            .to_owned();
-        self.db
-            .connection()
-            .execute(&stmt)
-            .await
-            .map_err(sql_error::db)?;
-        Ok(())
+        crate::telemetry::observed("sql", "idempotency.release", async {
+            let stmt = Query::delete()
+                .from_table(R::Table)
+                .and_where(
+                    record_key(scope, key)
+                        .and(Expr::col(R::Token).eq(token.as_bytes().to_vec()))
+                        .and(Expr::col(R::Response).is_null()),
+                )
+                .to_owned();
+            self.db
+                .connection()
+                .execute(&stmt)
+                .await
+                .map_err(sql_error::db)?;
+            Ok(())
+        })
+        .await
     }
 
     #[tracing::instrument(name = "baas_store.idempotency.sweep", skip_all)]
     async fn sweep(&self) -> Result<u64, Error> {
-        let stmt = Query::delete()
-            .from_table(R::Table)
-            .and_where(Expr::col(R::ExpiresAt).lte(self.now()))
-            .to_owned();
-        let result = self
-            .db
-            .connection()
-            .execute(&stmt)
-            .await
-            .map_err(sql_error::db)?;
-        Ok(result.rows_affected())
+        crate::telemetry::observed("sql", "idempotency.sweep", async {
+            let stmt = Query::delete()
+                .from_table(R::Table)
+                .and_where(Expr::col(R::ExpiresAt).lte(self.now()))
+                .to_owned();
+            let result = self
+                .db
+                .connection()
+                .execute(&stmt)
+                .await
+                .map_err(sql_error::db)?;
+            Ok(result.rows_affected())
+        })
+        .await
     }
 }
 

@@ -94,6 +94,7 @@ pub struct ObjectBlobStore {
     part_size: usize,
     reserve_step: u64,
     reservation_lease: Duration,
+    backend: &'static str,
 }
 
 impl fmt::Debug for ObjectBlobStore {
@@ -124,16 +125,19 @@ impl ObjectBlobStore {
             part_size: DEFAULT_PART_SIZE,
             reserve_step: DEFAULT_RESERVE_STEP,
             reservation_lease: DEFAULT_RESERVATION_LEASE,
+            backend: "object_store",
         }
     }
 
     /// Objects and ledger in memory, for tests and development.
     pub fn memory(signer: UrlSigner) -> Self {
-        Self::new(
+        let mut store = Self::new(
             Arc::new(object_store::memory::InMemory::new()),
             Arc::new(MemoryBlobLedger::new()),
             signer,
-        )
+        );
+        store.backend = "memory";
+        store
     }
 
     /// Objects as files under `root` (created if missing), accounting in `ledger`.
@@ -148,7 +152,9 @@ impl ObjectBlobStore {
         })?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(root)
             .map_err(from_object_store)?;
-        Ok(Self::new(Arc::new(fs), ledger, signer))
+        let mut store = Self::new(Arc::new(fs), ledger, signer);
+        store.backend = "local";
+        Ok(store)
     }
 
     /// Objects in S3 (or an S3-compatible server); signed URLs are presigned by S3.
@@ -160,7 +166,9 @@ impl ObjectBlobStore {
         signer: UrlSigner,
     ) -> Self {
         let presigner: Arc<dyn object_store::signer::Signer> = Arc::new(s3.clone());
-        Self::new(Arc::new(s3), ledger, signer).with_presigner(Some(presigner))
+        let mut store = Self::new(Arc::new(s3), ledger, signer).with_presigner(Some(presigner));
+        store.backend = "s3";
+        store
     }
 
     /// Have `presigner` (the object store's own signer, such as S3's) make signed URLs
@@ -407,107 +415,111 @@ impl BlobStore for ObjectBlobStore {
         content_type: &str,
         mut body: PutBody,
     ) -> Result<PutOutcome, Error> {
-        validate_key(key)?;
-        validate_content_type(content_type)?;
-        // Every put writes its own version; the ledger commit makes it current.
-        let version = Uuid::now_v7().simple().to_string();
-        let path = version_path(tenant, &version);
-        let quota = self.limits.tenant_quota_bytes;
+        crate::telemetry::observed(self.backend, "blob.put", async {
+            validate_key(key)?;
+            validate_content_type(content_type)?;
+            // Every put writes its own version; the ledger commit makes it current.
+            let version = Uuid::now_v7().simple().to_string();
+            let path = version_path(tenant, &version);
+            let quota = self.limits.tenant_quota_bytes;
 
-        // Read up to one part into memory: a small object is then known whole before
-        // anything is written.
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
-        let mut first: Vec<Bytes> = Vec::new();
-        let mut complete = false;
-        loop {
-            let chunk = match body.next().await {
-                None => {
-                    complete = true;
+            // Read up to one part into memory: a small object is then known whole before
+            // anything is written.
+            let mut hasher = Sha256::new();
+            let mut size: u64 = 0;
+            let mut first: Vec<Bytes> = Vec::new();
+            let mut complete = false;
+            loop {
+                let chunk = match body.next().await {
+                    None => {
+                        complete = true;
+                        break;
+                    }
+                    Some(Ok(chunk)) => chunk,
+                    Some(Err(err)) => return Err(Error::from_boxed(err)),
+                };
+                if chunk.is_empty() {
+                    continue;
+                }
+                size += chunk.len() as u64;
+                if size > self.limits.max_object_bytes {
+                    return Err(too_large(self.limits.max_object_bytes));
+                }
+                hasher.update(&chunk);
+                first.push(chunk);
+                if size >= self.part_size as u64 {
                     break;
                 }
-                Some(Ok(chunk)) => chunk,
-                Some(Err(err)) => return Err(Error::from_boxed(err)),
+            }
+
+            let mut reservation = None;
+            if complete {
+                let payload: PutPayload = first.into_iter().collect();
+                self.store
+                    .put(&path, payload)
+                    .await
+                    .map_err(from_object_store)?;
+            } else {
+                // A large object streams as a multipart upload, reserving quota as it
+                // goes, with the object it replaces credited.
+                let credit = self.ledger.get(tenant, key).await?.map_or(0, |m| m.size);
+                let mut held = Reservation::new(
+                    self.ledger.clone(),
+                    tenant.clone(),
+                    quota.saturating_add(credit),
+                    self.reserve_step,
+                    self.reservation_lease,
+                    self.signer.clock().clone(),
+                );
+                match self
+                    .upload_multipart(tenant, &path, first, body, size, &mut hasher, &mut held)
+                    .await
+                {
+                    Ok(total) => size = total,
+                    Err(err) => {
+                        held.release().await?;
+                        return Err(err);
+                    }
+                }
+                reservation = Some(held);
+            }
+
+            let meta = BlobMeta {
+                key: key.to_owned(),
+                size,
+                content_type: content_type.to_owned(),
+                sha256: hex(&hasher.finalize()),
+                created_at: self.signer.clock().now(),
+                version,
             };
-            if chunk.is_empty() {
-                continue;
-            }
-            size += chunk.len() as u64;
-            if size > self.limits.max_object_bytes {
-                return Err(too_large(self.limits.max_object_bytes));
-            }
-            hasher.update(&chunk);
-            first.push(chunk);
-            if size >= self.part_size as u64 {
-                break;
-            }
-        }
-
-        let mut reservation = None;
-        if complete {
-            let payload: PutPayload = first.into_iter().collect();
-            self.store
-                .put(&path, payload)
-                .await
-                .map_err(from_object_store)?;
-        } else {
-            // A large object streams as a multipart upload, reserving quota as it
-            // goes, with the object it replaces credited.
-            let credit = self.ledger.get(tenant, key).await?.map_or(0, |m| m.size);
-            let mut held = Reservation::new(
-                self.ledger.clone(),
-                tenant.clone(),
-                quota.saturating_add(credit),
-                self.reserve_step,
-                self.reservation_lease,
-                self.signer.clock().clone(),
-            );
-            match self
-                .upload_multipart(tenant, &path, first, body, size, &mut hasher, &mut held)
-                .await
-            {
-                Ok(total) => size = total,
-                Err(err) => {
-                    held.release().await?;
-                    return Err(err);
+            let committed = match reservation.as_mut() {
+                Some(held) => held.commit(&meta, quota).await,
+                None => self.ledger.commit(tenant, &meta, None, Some(quota)).await,
+            };
+            let failure = match committed {
+                Ok(Committed::Stored { replaced }) => {
+                    if let Some(old) = &replaced {
+                        self.discard(tenant, old).await;
+                    }
+                    tracing::debug!(tenant = %tenant, key, size, "blob stored");
+                    crate::telemetry::blob_bytes("in", size);
+                    return Ok(PutOutcome {
+                        meta,
+                        created: replaced.is_none(),
+                    });
                 }
+                Ok(Committed::OverQuota) => quota_exceeded(),
+                Err(err) => err,
+            };
+            // Nothing is recorded: the new version is no one's, remove it. The previous
+            // object (if any) is untouched.
+            self.discard_path(tenant, &path).await;
+            if let Some(mut held) = reservation {
+                held.release().await?;
             }
-            reservation = Some(held);
-        }
-
-        let meta = BlobMeta {
-            key: key.to_owned(),
-            size,
-            content_type: content_type.to_owned(),
-            sha256: hex(&hasher.finalize()),
-            created_at: self.signer.clock().now(),
-            version,
-        };
-        let committed = match reservation.as_mut() {
-            Some(held) => held.commit(&meta, quota).await,
-            None => self.ledger.commit(tenant, &meta, None, Some(quota)).await,
-        };
-        let failure = match committed {
-            Ok(Committed::Stored { replaced }) => {
-                if let Some(old) = &replaced {
-                    self.discard(tenant, old).await;
-                }
-                tracing::debug!(tenant = %tenant, key, size, "blob stored");
-                return Ok(PutOutcome {
-                    meta,
-                    created: replaced.is_none(),
-                });
-            }
-            Ok(Committed::OverQuota) => quota_exceeded(),
-            Err(err) => err,
-        };
-        // Nothing is recorded: the new version is no one's, remove it. The previous
-        // object (if any) is untouched.
-        self.discard_path(tenant, &path).await;
-        if let Some(mut held) = reservation {
-            held.release().await?;
-        }
-        Err(failure)
+            Err(failure)
+        })
+        .await
     }
 
     #[tracing::instrument(name = "blob.get", skip(self), fields(tenant = %tenant))]
@@ -517,71 +529,83 @@ impl BlobStore for ObjectBlobStore {
         key: &str,
         range: Option<ByteRange>,
     ) -> Result<BlobBody, Error> {
-        let mut retried = false;
-        loop {
-            let meta = self.head(tenant, key).await?;
-            let resolved = match range {
-                Some(r) => Some(
-                    r.resolve(meta.size)
-                        .ok_or(BlobError::RangeNotSatisfiable { size: meta.size })?,
-                ),
-                None => None,
-            };
-            let options = GetOptions {
-                range: resolved.clone().map(GetRange::Bounded),
-                ..GetOptions::default()
-            };
-            let path = data_path(tenant, key, &meta.version);
-            let result = match self.store.get_opts(&path, options).await {
-                Ok(result) => result,
-                // Replaced or deleted between the ledger read and the fetch: look again.
-                Err(object_store::Error::NotFound { .. }) if !retried => {
-                    retried = true;
-                    continue;
+        crate::telemetry::observed(self.backend, "blob.get", async {
+            let mut retried = false;
+            loop {
+                let meta = self.head(tenant, key).await?;
+                let resolved = match range {
+                    Some(r) => Some(
+                        r.resolve(meta.size)
+                            .ok_or(BlobError::RangeNotSatisfiable { size: meta.size })?,
+                    ),
+                    None => None,
+                };
+                let options = GetOptions {
+                    range: resolved.clone().map(GetRange::Bounded),
+                    ..GetOptions::default()
+                };
+                let path = data_path(tenant, key, &meta.version);
+                let result = match self.store.get_opts(&path, options).await {
+                    Ok(result) => result,
+                    // Replaced or deleted between the ledger read and the fetch: look again.
+                    Err(object_store::Error::NotFound { .. }) if !retried => {
+                        retried = true;
+                        continue;
+                    }
+                    Err(err) => return Err(from_object_store(err)),
+                };
+                if result.meta.size != meta.size {
+                    return Err(Error::new(
+                        ErrorKind::Conflict,
+                        "object is being replaced; try again",
+                    ));
                 }
-                Err(err) => return Err(from_object_store(err)),
-            };
-            if result.meta.size != meta.size {
-                return Err(Error::new(
-                    ErrorKind::Conflict,
-                    "object is being replaced; try again",
-                ));
+                let served = result.range.clone();
+                let body = match result.payload {
+                    GetResultPayload::File(file, _) => file_stream(file, served.clone()),
+                    GetResultPayload::Stream(stream) => stream.map_err(from_object_store).boxed(),
+                };
+                crate::telemetry::blob_bytes("out", served.end - served.start);
+                return Ok(BlobBody {
+                    meta,
+                    range: served,
+                    partial: resolved.is_some(),
+                    body,
+                });
             }
-            let served = result.range.clone();
-            let body = match result.payload {
-                GetResultPayload::File(file, _) => file_stream(file, served.clone()),
-                GetResultPayload::Stream(stream) => stream.map_err(from_object_store).boxed(),
-            };
-            return Ok(BlobBody {
-                meta,
-                range: served,
-                partial: resolved.is_some(),
-                body,
-            });
-        }
+        })
+        .await
     }
 
+    #[tracing::instrument(name = "blob.head", level = "debug", skip(self), fields(tenant = %tenant))]
     async fn head(&self, tenant: &TenantId, key: &str) -> Result<BlobMeta, Error> {
-        validate_key(key)?;
-        self.ledger
-            .get(tenant, key)
-            .await?
-            .ok_or_else(|| Error::not_found("object not found"))
+        crate::telemetry::observed(self.backend, "blob.head", async {
+            validate_key(key)?;
+            self.ledger
+                .get(tenant, key)
+                .await?
+                .ok_or_else(|| Error::not_found("object not found"))
+        })
+        .await
     }
 
     #[tracing::instrument(name = "blob.delete", skip(self), fields(tenant = %tenant))]
     async fn delete(&self, tenant: &TenantId, key: &str) -> Result<bool, Error> {
-        validate_key(key)?;
-        // The ledger decides; then the bytes of exactly the version it forgot go.
-        match self.ledger.remove(tenant, key).await? {
-            Some(old) => {
-                self.discard(tenant, &old).await;
-                Ok(true)
+        crate::telemetry::observed(self.backend, "blob.delete", async {
+            validate_key(key)?;
+            // The ledger decides; then the bytes of exactly the version it forgot go.
+            match self.ledger.remove(tenant, key).await? {
+                Some(old) => {
+                    self.discard(tenant, &old).await;
+                    Ok(true)
+                }
+                None => Ok(false),
             }
-            None => Ok(false),
-        }
+        })
+        .await
     }
 
+    #[tracing::instrument(name = "blob.list", skip(self), fields(tenant = %tenant))]
     async fn list(
         &self,
         tenant: &TenantId,
@@ -589,54 +613,61 @@ impl BlobStore for ObjectBlobStore {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<ListPage, Error> {
-        validate_prefix(prefix)?;
-        if !(1..=MAX_LIST_LIMIT).contains(&limit) {
-            return Err(
-                Error::new(ErrorKind::Malformed, "limit must be between 1 and 1000")
-                    .with_field("limit", "must be between 1 and 1000"),
-            );
-        }
-        let after = cursor.map(decode_cursor).transpose()?;
-        let mut items = self
-            .ledger
-            .list(tenant, prefix, after.as_deref(), limit + 1)
-            .await?;
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|m| encode_cursor(&m.key))
-        } else {
-            None
-        };
-        Ok(ListPage { items, next_cursor })
+        crate::telemetry::observed(self.backend, "blob.list", async {
+            validate_prefix(prefix)?;
+            if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+                return Err(
+                    Error::new(ErrorKind::Malformed, "limit must be between 1 and 1000")
+                        .with_field("limit", "must be between 1 and 1000"),
+                );
+            }
+            let after = cursor.map(decode_cursor).transpose()?;
+            let mut items = self
+                .ledger
+                .list(tenant, prefix, after.as_deref(), limit + 1)
+                .await?;
+            let next_cursor = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|m| encode_cursor(&m.key))
+            } else {
+                None
+            };
+            Ok(ListPage { items, next_cursor })
+        })
+        .await
     }
 
+    #[tracing::instrument(name = "blob.signed_url", skip(self), fields(tenant = %tenant))]
     async fn signed_url(
         &self,
         tenant: &TenantId,
         key: &str,
         expires_in: Duration,
     ) -> Result<SignedUrl, Error> {
-        validate_key(key)?;
-        validate_expiry(expires_in)?;
-        #[cfg(feature = "s3")]
-        if let Some(presigner) = &self.presigner {
-            // S3 serves the bytes itself: sign the current version's path.
-            let meta = self.head(tenant, key).await?;
-            let url = presigner
-                .signed_url(
-                    object_store::signer::Method::GET,
-                    &data_path(tenant, key, &meta.version),
-                    expires_in,
-                )
-                .await
-                .map_err(from_object_store)?;
-            return Ok(SignedUrl {
-                url: url.to_string(),
-                expires_at: self.signer.clock().now() + expires_in,
-                kind: super::store::SignedUrlKind::Presigned,
-            });
-        }
-        self.signer.sign(tenant, key, expires_in)
+        crate::telemetry::observed(self.backend, "blob.signed_url", async {
+            validate_key(key)?;
+            validate_expiry(expires_in)?;
+            #[cfg(feature = "s3")]
+            if let Some(presigner) = &self.presigner {
+                // S3 serves the bytes itself: sign the current version's path.
+                let meta = self.head(tenant, key).await?;
+                let url = presigner
+                    .signed_url(
+                        object_store::signer::Method::GET,
+                        &data_path(tenant, key, &meta.version),
+                        expires_in,
+                    )
+                    .await
+                    .map_err(from_object_store)?;
+                return Ok(SignedUrl {
+                    url: url.to_string(),
+                    expires_at: self.signer.clock().now() + expires_in,
+                    kind: super::store::SignedUrlKind::Presigned,
+                });
+            }
+            self.signer.sign(tenant, key, expires_in)
+        })
+        .await
     }
 
     async fn verify_signed_url(
