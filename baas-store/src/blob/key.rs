@@ -4,8 +4,9 @@
 //! ([`ErrorKind::Malformed`]) when it is empty, longer than [`MAX_KEY_BYTES`], starts or
 //! ends with `/`, has an empty segment (`a//b`), contains `..` anywhere (even inside a
 //! segment), is a `.` segment, or contains a control character or U+10FFFF (a
-//! noncharacter). Every accepted key maps
-//! below `tenants/<tenant>/objects/`, so no key can reach another tenant's objects.
+//! noncharacter). Keys are never object-store paths: an object's bytes live at
+//! `tenants/<tenant>/blobs/<version>`, found through the tenant's ledger, so no key can
+//! reach another tenant's objects.
 //!
 //! ```
 //! use baas_store::blob::{validate_key, validate_prefix};

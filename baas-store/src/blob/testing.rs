@@ -4,8 +4,7 @@
 //! [`SUITE_LIMITS`] and the default signed-URL prefix. Each check uses fresh tenants
 //! ([`unique_name`]), so stores sharing a bucket or database can run it side by side.
 //!
-//! The suite never stores a key that is also a prefix of another key's path (`a` and
-//! `a/b`): local files cannot hold both (that put is a `Conflict`).
+//! `a` and `a/b` may both be objects: bytes live under version ids, not keys.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
