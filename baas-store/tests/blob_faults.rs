@@ -230,6 +230,7 @@ async fn a_crashed_upload_gives_its_reservation_back_when_it_expires() {
             .await
             .is_err()
     );
+    #[allow(clippy::mem_forget)] // a process that dies runs no destructors: the point here
     std::mem::forget(put);
     let held = f.store.usage(&t).await.unwrap().bytes_reserved;
     assert!(held >= 10, "the upload held {held} bytes");
