@@ -24,6 +24,9 @@ const LOCK: &str = "baas_auth.signing_keys";
 /// [`Database::startup_lock`] (a Postgres advisory lock; on SQLite the transaction's
 /// write lock, taken by its first statement, which is a conditional write), so
 /// processes starting together create one first key pair.
+///
+/// On Postgres the lock holds one pooled connection while the transaction uses
+/// another, so the pool needs at least two connections.
 #[derive(Debug, Clone)]
 pub struct SqlKeyStore {
     db: Database,
