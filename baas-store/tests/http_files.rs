@@ -250,7 +250,7 @@ async fn ranges_on(app: &http_support::App) {
     call(Method::PUT, "/v1/files/digits")
         .tenant("acme")
         .raw("text/plain", "0123456789")
-        .send(&app)
+        .send(app)
         .await
         .expect(201);
     let get = |range: &'static str| async move {
@@ -300,7 +300,7 @@ async fn ranges_on(app: &http_support::App) {
     call(Method::GET, "/v1/files/nothing")
         .tenant("acme")
         .header("range", "bytes=0-1")
-        .send(&app)
+        .send(app)
         .await
         .expect(404);
 }
