@@ -115,6 +115,14 @@
 //! messages staged with [`outbox::stage`] commit together or not at all; baas-queue's
 //! relay publishes the staged rows after commit ([`outbox::Outbox`]).
 //!
+//! ## Observability
+//!
+//! Every backend call runs in a `tracing` span and records
+//! `baas_store_operation_duration_seconds` (histogram; labels `backend`, `op`,
+//! `outcome` = `ok` or the error kind) through the `metrics` facade; blob bytes are
+//! counted in `baas_blob_bytes_total` (label `direction`: `in`, `out`). Install a
+//! recorder (baas-core's telemetry set-up does) to export them.
+//!
 //! ## Features
 //!
 //! | feature | what it adds |
@@ -153,6 +161,7 @@ mod schema;
 #[cfg(feature = "sql")]
 mod sql_error;
 
+mod telemetry;
 mod util;
 
 #[cfg(any(test, feature = "testing"))]

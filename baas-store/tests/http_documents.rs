@@ -12,7 +12,7 @@ const DOCS: &str = "/v1/collections/orders/documents";
 async fn create_get_replace_delete() {
     let app = app();
     let created = call(Method::POST, DOCS)
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!({"status": "open", "n": 1}))
         .send(&app)
         .await;
@@ -33,7 +33,7 @@ async fn create_get_replace_delete() {
     );
 
     let got = call(Method::GET, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await;
     got.expect(200);
@@ -42,7 +42,7 @@ async fn create_get_replace_delete() {
 
     // Replace without If-Match, then with the current version, then with a stale one.
     let put = call(Method::PUT, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!({"status": "paid"}))
         .send(&app)
         .await;
@@ -51,7 +51,7 @@ async fn create_get_replace_delete() {
     assert_eq!(put.header("etag"), Some("\"2\""));
 
     let put = call(Method::PUT, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .header("if-match", "\"2\"")
         .json(json!({"status": "shipped"}))
         .send(&app)
@@ -62,7 +62,7 @@ async fn create_get_replace_delete() {
 
     for stale in ["\"2\"", "\"1\", \"2\"", "W/\"3\"", "\"x\""] {
         call(Method::PUT, &format!("{DOCS}/{id}"))
-            .as_tenant("acme")
+            .tenant("acme")
             .header("if-match", stale)
             .json(json!({"status": "lost"}))
             .send(&app)
@@ -71,7 +71,7 @@ async fn create_get_replace_delete() {
     }
     // Several tags, one current: accepted. `*`: any existing document.
     let put = call(Method::PUT, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .header("if-match", "\"1\", \"3\"")
         .json(json!({"status": "done"}))
         .send(&app)
@@ -79,30 +79,30 @@ async fn create_get_replace_delete() {
     put.expect(200);
     assert_eq!(put.json()["version"], 4);
     call(Method::PUT, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .header("if-match", "*")
         .json(json!({"status": "done"}))
         .send(&app)
         .await
         .expect(200);
     let got = call(Method::GET, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await;
     assert_eq!(got.json()["version"], 5);
 
     call(Method::DELETE, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(204);
     call(Method::DELETE, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(404);
     call(Method::GET, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(404);
@@ -114,7 +114,7 @@ async fn missing_documents_are_404_whatever_if_match_says() {
     let missing = uuid::Uuid::now_v7();
     for if_match in [None, Some("\"1\""), Some("*"), Some("\"1\", \"2\"")] {
         let mut c = call(Method::PUT, &format!("{DOCS}/{missing}"))
-            .as_tenant("acme")
+            .tenant("acme")
             .json(json!({}));
         if let Some(v) = if_match {
             c = c.header("if-match", v);
@@ -122,12 +122,12 @@ async fn missing_documents_are_404_whatever_if_match_says() {
         c.send(&app).await.expect(404);
     }
     call(Method::GET, &format!("{DOCS}/not-a-uuid"))
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(404);
     call(Method::DELETE, &format!("{DOCS}/{missing}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(404);
@@ -138,14 +138,14 @@ async fn bad_bodies_and_names() {
     let app = app();
     // Unparseable → 400; valid JSON that is not an object → 422.
     call(Method::POST, DOCS)
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("application/json", "{not json")
         .send(&app)
         .await
         .expect(400);
     for not_object in [json!([1, 2]), json!("text"), json!(3), json!(null)] {
         call(Method::POST, DOCS)
-            .as_tenant("acme")
+            .tenant("acme")
             .json(not_object)
             .send(&app)
             .await
@@ -153,7 +153,7 @@ async fn bad_bodies_and_names() {
     }
     // Wrong content type → 400.
     call(Method::POST, DOCS)
-        .as_tenant("acme")
+        .tenant("acme")
         .raw("text/plain", "{}")
         .send(&app)
         .await
@@ -161,32 +161,32 @@ async fn bad_bodies_and_names() {
     // Bad collection names → 400.
     for bad in ["Orders", "1st", "a.b", &"x".repeat(65)] {
         call(Method::POST, &format!("/v1/collections/{bad}/documents"))
-            .as_tenant("acme")
+            .tenant("acme")
             .json(json!({}))
             .send(&app)
             .await
             .expect(400);
         call(Method::GET, &format!("/v1/collections/{bad}/documents"))
-            .as_tenant("acme")
+            .tenant("acme")
             .send(&app)
             .await
             .expect(400);
     }
     // Replace with a non-object body → 422, nothing changed.
     let created = call(Method::POST, DOCS)
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!({"a": 1}))
         .send(&app)
         .await;
     let id = created.json()["id"].as_str().unwrap().to_owned();
     call(Method::PUT, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!([1]))
         .send(&app)
         .await
         .expect(422);
     let got = call(Method::GET, &format!("{DOCS}/{id}"))
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await;
     assert_eq!(got.json()["version"], 1);
@@ -213,7 +213,7 @@ async fn list_pages_filters_and_validates() {
     let mut ids = Vec::new();
     for i in 0..7 {
         let r = call(Method::POST, DOCS)
-            .as_tenant("acme")
+            .tenant("acme")
             .json(json!({"i": i, "even": i % 2 == 0, "tag": if i < 3 { "low" } else { "high" }, "s": "3"}))
             .send(&app)
             .await;
@@ -227,7 +227,7 @@ async fn list_pages_filters_and_validates() {
             Some(c) => format!("{DOCS}?limit=3&cursor={c}"),
             None => format!("{DOCS}?limit=3"),
         };
-        let page = call(Method::GET, &uri).as_tenant("acme").send(&app).await;
+        let page = call(Method::GET, &uri).tenant("acme").send(&app).await;
         page.expect(200);
         let body = page.json();
         let items = body["items"].as_array().unwrap();
@@ -242,7 +242,7 @@ async fn list_pages_filters_and_validates() {
     assert_eq!(seen, ids);
 
     // Default limit 50; the last page has next_cursor null.
-    let all = call(Method::GET, DOCS).as_tenant("acme").send(&app).await;
+    let all = call(Method::GET, DOCS).tenant("acme").send(&app).await;
     assert_eq!(all.json()["items"].as_array().unwrap().len(), 7);
     assert!(all.json()["next_cursor"].is_null());
 
@@ -250,7 +250,7 @@ async fn list_pages_filters_and_validates() {
     let count = |uri: String| {
         let app = &app;
         async move {
-            let r = call(Method::GET, &uri).as_tenant("acme").send(app).await;
+            let r = call(Method::GET, &uri).tenant("acme").send(app).await;
             r.expect(200);
             r.json()["items"].as_array().unwrap().len()
         }
@@ -259,8 +259,15 @@ async fn list_pages_filters_and_validates() {
     assert_eq!(count(format!("{DOCS}?filter.i=3")).await, 1);
     assert_eq!(count(format!("{DOCS}?filter.tag=low")).await, 3);
     assert_eq!(count(format!("{DOCS}?filter.tag=%22high%22")).await, 4);
-    assert_eq!(count(format!("{DOCS}?filter.tag=low&filter.even=true")).await, 2);
-    assert_eq!(count(format!("{DOCS}?filter.s=3")).await, 0, "3 is a number");
+    assert_eq!(
+        count(format!("{DOCS}?filter.tag=low&filter.even=true")).await,
+        2
+    );
+    assert_eq!(
+        count(format!("{DOCS}?filter.s=3")).await,
+        0,
+        "3 is a number"
+    );
     assert_eq!(count(format!("{DOCS}?filter.s=%223%22")).await, 7);
     assert_eq!(count(format!("{DOCS}?filter.missing=1")).await, 0);
 
@@ -275,13 +282,13 @@ async fn list_pages_filters_and_validates() {
         "filter.=1",
     ] {
         call(Method::GET, &format!("{DOCS}?{bad}"))
-            .as_tenant("acme")
+            .tenant("acme")
             .send(&app)
             .await
             .expect(400);
     }
     call(Method::GET, &format!("{DOCS}?limit=1000"))
-        .as_tenant("acme")
+        .tenant("acme")
         .send(&app)
         .await
         .expect(200);
@@ -291,34 +298,42 @@ async fn list_pages_filters_and_validates() {
 async fn tenants_are_isolated() {
     let app = app();
     let a = call(Method::POST, DOCS)
-        .as_tenant("acme")
+        .tenant("acme")
         .json(json!({"secret": true}))
         .send(&app)
         .await;
     let id = a.json()["id"].as_str().unwrap().to_owned();
     let doc = format!("{DOCS}/{id}");
 
-    call(Method::GET, &doc).as_tenant("umbrella").send(&app).await.expect(404);
+    call(Method::GET, &doc)
+        .tenant("umbrella")
+        .send(&app)
+        .await
+        .expect(404);
     call(Method::PUT, &doc)
-        .as_tenant("umbrella")
+        .tenant("umbrella")
         .json(json!({"stolen": true}))
         .send(&app)
         .await
         .expect(404);
     call(Method::PUT, &doc)
-        .as_tenant("umbrella")
+        .tenant("umbrella")
         .header("if-match", "\"1\"")
         .json(json!({"stolen": true}))
         .send(&app)
         .await
         .expect(404);
-    call(Method::DELETE, &doc).as_tenant("umbrella").send(&app).await.expect(404);
-    let list = call(Method::GET, DOCS).as_tenant("umbrella").send(&app).await;
+    call(Method::DELETE, &doc)
+        .tenant("umbrella")
+        .send(&app)
+        .await
+        .expect(404);
+    let list = call(Method::GET, DOCS).tenant("umbrella").send(&app).await;
     list.expect(200);
     assert_eq!(list.json(), json!({"items": [], "next_cursor": null}));
 
     // A's document is untouched.
-    let got = call(Method::GET, &doc).as_tenant("acme").send(&app).await;
+    let got = call(Method::GET, &doc).tenant("acme").send(&app).await;
     got.expect(200);
     assert_eq!(got.json()["data"], json!({"secret": true}));
     assert_eq!(got.json()["version"], 1);

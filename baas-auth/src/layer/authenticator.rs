@@ -5,6 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use baas_core::SharedClock;
+
 use async_trait::async_trait;
 use baas_core::principal::ROLE_ADMIN;
 use baas_core::{Principal, TenantId};
@@ -42,7 +44,7 @@ pub struct OperatorTenant {
 
 struct OperatorInner {
     known: RwLock<Option<TenantId>>,
-    source: Option<Arc<DynInstallationStore>>,
+    source: Option<(Arc<DynInstallationStore>, SharedClock)>,
     last_asked: Mutex<Option<Instant>>,
 }
 
@@ -55,7 +57,10 @@ impl fmt::Debug for OperatorTenant {
 }
 
 impl OperatorTenant {
-    fn build(known: Option<TenantId>, source: Option<Arc<DynInstallationStore>>) -> Self {
+    fn build(
+        known: Option<TenantId>,
+        source: Option<(Arc<DynInstallationStore>, SharedClock)>,
+    ) -> Self {
         OperatorTenant {
             inner: Arc::new(OperatorInner {
                 known: RwLock::new(known),
@@ -75,9 +80,10 @@ impl OperatorTenant {
         Self::build(None, None)
     }
 
-    /// The operator tenant as recorded in `store`.
-    pub fn from_store(store: Arc<DynInstallationStore>) -> Self {
-        Self::build(None, Some(store))
+    /// The operator tenant as recorded in `store`, asked at most once a second by
+    /// `clock` while unknown.
+    pub fn from_store(store: Arc<DynInstallationStore>, clock: SharedClock) -> Self {
+        Self::build(None, Some((store, clock)))
     }
 
     /// Record a tenant learnt elsewhere (the service's claim at the first signup).
@@ -90,12 +96,12 @@ impl OperatorTenant {
         if let Some(known) = &*self.inner.known.read() {
             return Ok(Some(known.clone()));
         }
-        let Some(source) = &self.inner.source else {
+        let Some((source, clock)) = &self.inner.source else {
             return Ok(None);
         };
         {
             let mut last = self.inner.last_asked.lock();
-            let now = Instant::now();
+            let now = clock.monotonic();
             if last.is_some_and(|t| now.saturating_duration_since(t) < Duration::from_secs(1)) {
                 return Ok(None);
             }

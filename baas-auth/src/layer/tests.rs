@@ -215,7 +215,7 @@ impl Authenticator for Keys {
 async fn api_keys_are_routed_by_prefix_and_operators_flagged() {
     let f = fixture().await;
     let installation = Arc::new(MemoryInstallationStore::new());
-    let operator = OperatorTenant::from_store(installation.clone());
+    let operator = OperatorTenant::from_store(installation.clone(), ManualClock::new().shared());
     let authenticator = TokenAuthenticator::new(f.verifier.clone())
         .with_api_keys(Arc::new(Keys))
         .with_operator(operator.clone());
@@ -242,8 +242,9 @@ async fn api_keys_are_routed_by_prefix_and_operators_flagged() {
 
 #[tokio::test]
 async fn operator_tenant_is_read_from_the_store_when_unknown() {
+    let clock = ManualClock::new();
     let installation = Arc::new(MemoryInstallationStore::new());
-    let operator = OperatorTenant::from_store(installation.clone());
+    let operator = OperatorTenant::from_store(installation.clone(), clock.shared());
     assert_eq!(operator.get().await.unwrap(), None);
     crate::InstallationStore::claim_operator_tenant(&*installation, &acme())
         .await
@@ -253,8 +254,13 @@ async fn operator_tenant_is_read_from_the_store_when_unknown() {
         OperatorTenant::fixed(acme()).get().await.unwrap(),
         Some(acme())
     );
-    let fresh = OperatorTenant::from_store(installation);
-    assert_eq!(fresh.get().await.unwrap(), Some(acme()));
+    assert_eq!(
+        operator.get().await.unwrap(),
+        None,
+        "asked less than a second ago"
+    );
+    clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(operator.get().await.unwrap(), Some(acme()));
 }
 
 #[tokio::test]

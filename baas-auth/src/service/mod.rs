@@ -6,7 +6,6 @@
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use std::sync::Arc;
-//! use baas_auth::layer::Authenticator as _;
 //! use baas_auth::service::{ClientInfo, IdentityConfig, IdentityService, Stores};
 //! use baas_auth::password::{HashConfig, PasswordHasher};
 //! use baas_auth::TokenConfig;
@@ -102,6 +101,29 @@ impl Stores {
     }
 }
 
+#[cfg(feature = "sql")]
+impl Stores {
+    /// SQL backends for everything on `db` (SQLite or Postgres). Run baas-auth's
+    /// migrations first: `db.migrate_with::<baas_auth::sql::Migrator>()`.
+    #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+    pub fn sql(db: &baas_store::Database, clock: SharedClock) -> Self {
+        use crate::sql::{
+            SqlApiKeyStore, SqlInstallationStore, SqlKeyStore, SqlSessionStore, SqlUserStore,
+        };
+        Stores {
+            users: Arc::new(SqlUserStore::new(db.clone(), clock.clone())),
+            sessions: Arc::new(SqlSessionStore::new(db.clone(), clock.clone())),
+            api_keys: Arc::new(SqlApiKeyStore::new(db.clone(), clock.clone())),
+            keys: Arc::new(SqlKeyStore::new(db.clone())),
+            installation: Arc::new(SqlInstallationStore::new(db.clone())),
+            audit: Arc::new(baas_store::audit::SqlAuditLog::with_clock(
+                db.clone(),
+                clock,
+            )),
+        }
+    }
+}
+
 /// How the service behaves.
 #[derive(Debug, Clone)]
 pub struct IdentityConfig {
@@ -145,6 +167,7 @@ pub struct IdentityService {
     pub(crate) operator: OperatorTenant,
     pub(crate) authenticator: Arc<TokenAuthenticator>,
     pub(crate) throttle: LoginThrottle,
+    pub(crate) revocations: Arc<SessionRevocations>,
 }
 
 impl fmt::Debug for IdentityService {
@@ -176,16 +199,19 @@ impl IdentityService {
             clock.clone(),
             config.token.clone(),
         ));
-        let revocations = Arc::new(SessionRevocations::new(Arc::clone(&stores.sessions)));
+        let revocations = Arc::new(SessionRevocations::new(
+            Arc::clone(&stores.sessions),
+            clock.clone(),
+        ));
         let verifier = Arc::new(TokenVerifier::new(
             ring,
-            revocations,
+            Arc::clone(&revocations) as Arc<crate::revocation::DynRevocationView>,
             clock.clone(),
             config.token.clone(),
         ));
         let operator = match &config.token.operator_tenant {
             Some(tenant) => OperatorTenant::fixed(tenant.clone()),
-            None => OperatorTenant::from_store(Arc::clone(&stores.installation)),
+            None => OperatorTenant::from_store(Arc::clone(&stores.installation), clock.clone()),
         };
         let api_keys = Arc::new(ApiKeyAuthenticator::new(Arc::clone(&stores.api_keys)));
         let authenticator = Arc::new(
@@ -204,6 +230,7 @@ impl IdentityService {
             verifier,
             operator,
             authenticator,
+            revocations,
         }
     }
 

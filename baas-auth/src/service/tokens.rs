@@ -183,6 +183,7 @@ impl IdentityService {
         {
             RefreshOutcome::Rotated { session, token } => (session, token),
             RefreshOutcome::ReuseDetected { session } => {
+                self.revocations.clear();
                 tracing::warn!(target: "baas_auth::refresh", tenant = %session.tenant, session = %session.id, "refresh token reuse: family revoked");
                 self.audit(
                     &session.tenant,
@@ -248,6 +249,7 @@ impl IdentityService {
                 .await?
         };
         if let Some(session) = session {
+            self.revocations.clear();
             self.audit(
                 &session.tenant,
                 &session.user_id.to_string(),
@@ -268,6 +270,7 @@ impl IdentityService {
         };
         let sid = SessionId::parse(sid)?;
         if self.stores.sessions.revoke(&principal.tenant, &sid).await? {
+            self.revocations.clear();
             self.audit(
                 &principal.tenant,
                 &principal.subject,

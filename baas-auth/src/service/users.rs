@@ -155,6 +155,7 @@ impl IdentityService {
             .sessions
             .revoke_all_for_user(tenant, &user.id, keep.as_ref())
             .await?;
+        self.revocations.clear();
         tracing::info!(target: "baas_auth::users", revoked, "password changed; other sessions revoked");
         let id = user.id.to_string();
         self.audit(tenant, &id, "user.password_change", &id, client)
@@ -214,6 +215,7 @@ impl IdentityService {
             .sessions
             .revoke_all_for_user(&principal.tenant, &id, None)
             .await?;
+        self.revocations.clear();
         self.audit(
             &principal.tenant,
             &principal.subject,

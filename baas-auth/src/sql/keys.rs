@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use baas_store::Database;
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
 
 use super::error::{db, is_unique, store};
@@ -24,6 +24,9 @@ const LOCK: &str = "baas_auth.signing_keys";
 /// [`Database::startup_lock`] (a Postgres advisory lock; on SQLite the transaction's
 /// write lock, taken by its first statement, which is a conditional write), so
 /// processes starting together create one first key pair.
+///
+/// On Postgres the lock holds one pooled connection while the transaction uses
+/// another, so the pool needs at least two connections.
 #[derive(Debug, Clone)]
 pub struct SqlKeyStore {
     db: Database,
@@ -75,16 +78,16 @@ fn decode(row: &QueryResult) -> Result<StoredKey, AuthError> {
     })
 }
 
-fn values(key: &StoredKey, state: KeyState) -> [SimpleExpr; 8] {
+fn values(key: &StoredKey, state: KeyState) -> [Expr; 8] {
     [
-        Expr::val(key.kid.clone()).into(),
-        Expr::val(key.algorithm.as_str()).into(),
-        Expr::val(state.as_str()).into(),
-        Expr::val(key.public_key.clone()).into(),
-        Expr::val(key.sealed_private.clone()).into(),
-        Expr::val(millis(key.created_at)).into(),
-        Expr::val(key.activated_at.map(millis)).into(),
-        Expr::val(key.retire_after.map(millis)).into(),
+        Expr::val(key.kid.clone()),
+        Expr::val(key.algorithm.as_str()),
+        Expr::val(state.as_str()),
+        Expr::val(key.public_key.clone()),
+        Expr::val(key.sealed_private.clone()),
+        Expr::val(millis(key.created_at)),
+        Expr::val(key.activated_at.map(millis)),
+        Expr::val(key.retire_after.map(millis)),
     ]
 }
 

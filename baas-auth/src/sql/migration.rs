@@ -14,7 +14,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial)]
+        vec![
+            Box::new(Initial),
+            Box::new(super::installation::CreateInstallation),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

@@ -23,6 +23,7 @@
 
 mod api_keys;
 mod error;
+mod installation;
 mod keys;
 mod migration;
 mod schema;
@@ -30,6 +31,7 @@ mod sessions;
 mod users;
 
 pub use api_keys::SqlApiKeyStore;
+pub use installation::SqlInstallationStore;
 pub use keys::SqlKeyStore;
 pub use migration::Migrator;
 pub use sessions::SqlSessionStore;

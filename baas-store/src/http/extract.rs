@@ -89,8 +89,10 @@ pub(crate) fn page_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u3
     };
     match raw.trim().parse::<u32>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(Error::malformed(format!("limit must be between 1 and {max}"))
-            .with_field("limit", format!("must be an integer from 1 to {max}"))),
+        _ => Err(
+            Error::malformed(format!("limit must be between 1 and {max}"))
+                .with_field("limit", format!("must be an integer from 1 to {max}")),
+        ),
     }
 }
 

@@ -127,7 +127,10 @@ fn object_response(object: BlobBody) -> Response {
     let content_type = HeaderValue::from_str(&meta.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     headers.insert(header::CONTENT_TYPE, content_type);
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(range.end - range.start));
+    headers.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(range.end - range.start),
+    );
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", meta.sha256)) {
         headers.insert(header::ETAG, tag);

@@ -26,19 +26,31 @@ pub struct App {
 pub const MAX_OBJECT: u64 = 64;
 pub const QUOTA: u64 = 100;
 
+/// The app over memory backends.
 pub fn app() -> App {
     let clock = ManualClock::new();
     let signer = UrlSigner::new(&MasterKey::generate(), clock.shared());
-    let blobs: Arc<DynBlobStore> = Arc::new(ObjectBlobStore::memory(signer).with_limits(BlobLimits {
+    with_blobs(clock, ObjectBlobStore::memory(signer))
+}
+
+/// The app with objects as local files under `dir` (the default backend of the example).
+pub fn local_app(dir: &std::path::Path) -> App {
+    let clock = ManualClock::new();
+    let signer = UrlSigner::new(&MasterKey::generate(), clock.shared());
+    let ledger = Arc::new(baas_store::blob::MemoryBlobLedger::new());
+    with_blobs(clock, ObjectBlobStore::local(dir, ledger, signer).unwrap())
+}
+
+fn with_blobs(clock: ManualClock, store: ObjectBlobStore) -> App {
+    let blobs: Arc<DynBlobStore> = Arc::new(store.with_limits(BlobLimits {
         max_object_bytes: MAX_OBJECT,
         tenant_quota_bytes: QUOTA,
     }));
     let docs = Arc::new(MemoryDocumentStore::new());
-    let router = baas_core::http::problem_rejections(
-        baas_store::http::routes(docs, blobs.clone()).merge(
+    let router =
+        baas_core::http::problem_rejections(baas_store::http::routes(docs, blobs.clone()).merge(
             baas_store::http::signed_file_routes(blobs.clone(), DEFAULT_SIGNED_URL_PREFIX),
-        ),
-    );
+        ));
     App {
         router,
         clock,
@@ -102,7 +114,7 @@ pub fn call(method: Method, uri: &str) -> Call {
 
 impl Call {
     /// Authenticate as a member of `tenant`.
-    pub fn as_tenant(mut self, tenant: &str) -> Self {
+    pub fn tenant(mut self, tenant: &str) -> Self {
         self.tenant = Some(tenant.to_owned());
         self
     }
@@ -112,6 +124,7 @@ impl Call {
         self
     }
 
+    #[allow(clippy::needless_pass_by_value)] // call sites pass `json!(…)`
     pub fn json(mut self, value: serde_json::Value) -> Self {
         self.req = self.req.header("content-type", "application/json");
         self.body = Body::from(value.to_string());
@@ -132,8 +145,9 @@ impl Call {
     pub async fn send(self, app: &App) -> Reply {
         let mut req = self.req.body(self.body).unwrap();
         if let Some(t) = self.tenant {
-            let principal = Principal::new("user-1", TenantId::new(t).unwrap(), PrincipalKind::User)
-                .with_roles(["member"]);
+            let principal =
+                Principal::new("user-1", TenantId::new(t).unwrap(), PrincipalKind::User)
+                    .with_roles(["member"]);
             req.extensions_mut().insert(principal);
         }
         let res = app.router.clone().oneshot(req).await.unwrap();
