@@ -70,7 +70,7 @@ async fn bad_keys_sizes_and_quotas_are_refused_leaving_nothing() {
     let server = Server::start(&[("BAAS_MAX_OBJECT_BYTES", "16"), ("BAAS_TENANT_QUOTA_BYTES", "24")]).await;
     let alice = server.user("acme", "alice@example.com").await;
     let t = alice.access_token.as_str();
-    for key in ["a/../b", "a//b", "a/", "%2Fabs", "ctl%01x"] {
+    for key in ["a/%2E%2E/b", "a//b", "a/", "%2Fabs", "ctl%01x"] {
         put(&server, t, key, b"x").await.assert_problem(400);
     }
     let long = "k".repeat(1025);
