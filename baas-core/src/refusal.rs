@@ -90,14 +90,31 @@ impl Refuse<axum::response::Response> for Infallible {
 
 #[cfg(feature = "http")]
 fn annotate_headers(target: &mut HeaderMap, headers: &HeaderMap) {
+    // Headers an inner layer already set win: with two limiters stacked, a 429 must
+    // describe the limit that refused it, not the outer one that let it through.
     for (name, value) in headers {
-        target.insert(name.clone(), value.clone());
+        if !target.contains_key(name) {
+            target.insert(name.clone(), value.clone());
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn inner_headers_win_over_outer_annotations() {
+        let mut target = HeaderMap::new();
+        target.insert("ratelimit", http::HeaderValue::from_static("inner"));
+        let mut outer = HeaderMap::new();
+        outer.insert("ratelimit", http::HeaderValue::from_static("outer"));
+        outer.insert("ratelimit-policy", http::HeaderValue::from_static("p"));
+        annotate_headers(&mut target, &outer);
+        assert_eq!(target["ratelimit"], "inner");
+        assert_eq!(target["ratelimit-policy"], "p");
+    }
     use crate::{Classify as _, ErrorKind};
 
     #[test]
