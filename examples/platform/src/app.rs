@@ -12,8 +12,8 @@ use baas_core::stack::StandardStack;
 use baas_core::{Error, HealthRegistry, MasterKey, SharedClock};
 use baas_store::blob::{DEFAULT_SIGNED_URL_PREFIX, DynBlobStore};
 use baas_store::documents::SqlDocumentStore;
-use baas_store::{Database, DynDocumentStore};
 use baas_store::idempotency::SqlIdempotencyStore;
+use baas_store::{Database, DynDocumentStore};
 
 use crate::config::Config;
 use crate::{identity, openapi, ops, storage};

@@ -33,15 +33,24 @@ async fn idempotency_keys_replay_refuse_changes_and_bound_their_length() {
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.json, first.json, "the stored response is replayed");
     assert_eq!(again.header("x-request-id"), Some("rid-k1"));
-    post_with_key(&server, t, "k1", json!({"a": 2})).await.assert_problem(422);
-    post_with_key(&server, t, &"k".repeat(256), json!({"a": 1})).await.assert_problem(400);
+    post_with_key(&server, t, "k1", json!({"a": 2}))
+        .await
+        .assert_problem(422);
+    post_with_key(&server, t, &"k".repeat(256), json!({"a": 1}))
+        .await
+        .assert_problem(400);
     let list = server.get("/v1/collections/notes/documents", Some(t)).await;
-    assert_eq!(list.json["items"].as_array().unwrap().len(), 1, "one document for one key");
+    assert_eq!(
+        list.json["items"].as_array().unwrap().len(),
+        1,
+        "one document for one key"
+    );
 }
 
 #[tokio::test]
 async fn rate_limits_answer_429_with_their_headers() {
-    let server = Server::start(&[("BAAS_RATE_LIMIT_RPS", "1"), ("BAAS_RATE_LIMIT_BURST", "4")]).await;
+    let server =
+        Server::start(&[("BAAS_RATE_LIMIT_RPS", "1"), ("BAAS_RATE_LIMIT_BURST", "4")]).await;
     let alice = server.user("acme", "alice@example.com").await;
     let mut limited = None;
     for _ in 0..10 {
@@ -54,7 +63,12 @@ async fn rate_limits_answer_429_with_their_headers() {
     let limited = limited.expect("a 429 within 10 requests at 1 rps, burst 4");
     limited.assert_problem(429);
     assert!(limited.header("retry-after").is_some());
-    assert!(limited.header("ratelimit-policy").unwrap().starts_with("\"default\";q="));
+    assert!(
+        limited
+            .header("ratelimit-policy")
+            .unwrap()
+            .starts_with("\"default\";q=")
+    );
     let remaining = limited.header("ratelimit").unwrap();
     assert!(remaining.starts_with("\"default\";r=0"), "{remaining}");
 }

@@ -164,7 +164,12 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 impl Server {
     /// `POST path` with a JSON body and optional bearer token.
-    pub async fn post_json(&self, path: &str, token: Option<&str>, body: serde_json::Value) -> Answer {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> Answer {
         let mut req = self.http.post(self.url(path)).json(&body);
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -207,12 +212,21 @@ impl Server {
         let token = self.login(tenant, email, PASSWORD).await;
         assert_eq!(token.status, 200, "token: {}", token.json);
         User {
-            id: signup.json["user"]["id"].as_str().expect("user id").to_owned(),
+            id: signup.json["user"]["id"]
+                .as_str()
+                .expect("user id")
+                .to_owned(),
             tenant: tenant.to_owned(),
             email: email.to_owned(),
             password: PASSWORD.to_owned(),
-            access_token: token.json["access_token"].as_str().expect("access token").to_owned(),
-            refresh_token: token.json["refresh_token"].as_str().expect("refresh token").to_owned(),
+            access_token: token.json["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh_token: token.json["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
         }
     }
 
