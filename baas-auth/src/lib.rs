@@ -66,7 +66,7 @@
 //! |---|---|
 //! | `sqlite` (default) | the `sql` backends with SQLite support in baas-store |
 //! | `postgres` | the `sql` backends with Postgres support in baas-store |
-//! | `sql` | the [`sql`](crate::sql) module: users, sessions, API keys and signing keys on baas-store's `Database`, with baas-auth's own `Migrator` |
+//! | `sql` | the [`sql`] module: users, sessions, API keys and signing keys on baas-store's `Database`, with baas-auth's own `Migrator` |
 //! | `testing` | the conformance suites (`testing` module), for backends outside this crate |
 //! | `http` | [`routes`]: axum routes for API.md's identity section and their OpenAPI document |
 #![cfg_attr(docsrs, feature(doc_cfg))]

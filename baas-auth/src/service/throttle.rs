@@ -76,8 +76,8 @@ struct State {
     accounts: HashMap<Account, AccountState>,
 }
 
-/// Counts failed logins and says when an account (from an address) is locked. See the
-/// [module docs](self).
+/// Counts failed logins and says when an account (from an address) is locked; the
+/// limits are in [`ThrottleConfig`].
 ///
 /// ```
 /// use std::time::Duration;
