@@ -90,48 +90,14 @@ impl Refuse<axum::response::Response> for Infallible {
 
 #[cfg(feature = "http")]
 fn annotate_headers(target: &mut HeaderMap, headers: &HeaderMap) {
-    // With two rate limiters stacked, a 429 must describe the limit that refused it,
-    // not the outer one that let it through: `RateLimit` headers an inner limiter
-    // already set win. Every other header (such as `WWW-Authenticate`) is replaced.
-    let inner_limit = target.contains_key(crate::rate_limit::RATELIMIT);
     for (name, value) in headers {
-        let rate_limit_header =
-            *name == crate::rate_limit::RATELIMIT || *name == crate::rate_limit::RATELIMIT_POLICY;
-        if !(inner_limit && rate_limit_header) {
-            target.insert(name.clone(), value.clone());
-        }
+        target.insert(name.clone(), value.clone());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg(feature = "http")]
-    #[test]
-    fn an_inner_limiters_headers_win_and_other_headers_are_replaced() {
-        let mut target = HeaderMap::new();
-        target.insert("ratelimit", http::HeaderValue::from_static("inner"));
-        target.insert(
-            "ratelimit-policy",
-            http::HeaderValue::from_static("inner-p"),
-        );
-        target.insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
-        let mut outer = HeaderMap::new();
-        outer.insert("ratelimit", http::HeaderValue::from_static("outer"));
-        outer.insert(
-            "ratelimit-policy",
-            http::HeaderValue::from_static("outer-p"),
-        );
-        outer.insert(
-            "www-authenticate",
-            http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
-        annotate_headers(&mut target, &outer);
-        assert_eq!(target["ratelimit"], "inner");
-        assert_eq!(target["ratelimit-policy"], "inner-p");
-        assert_eq!(target["www-authenticate"], "Bearer error=\"invalid_token\"");
-    }
     use crate::{Classify as _, ErrorKind};
 
     #[test]
