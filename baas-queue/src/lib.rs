@@ -42,6 +42,10 @@ pub mod worker;
 #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
 pub mod sql;
 
+#[cfg(feature = "sql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+pub mod outbox;
+
 #[cfg(any(test, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
