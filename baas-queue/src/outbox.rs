@@ -1,5 +1,5 @@
 //! The outbox relay: publishes messages staged with `baas_store::outbox::stage` into a
-//! [`Queue`] after their transaction commits.
+//! [`Queue`](crate::Queue) after their transaction commits.
 //!
 //! A committed change always yields its message (the row stays pending until a publish
 //! succeeded) and a rolled-back one never does (the row never existed). The outbox row's

@@ -310,30 +310,57 @@ impl SqlQueue {
             .to_owned()
     }
 
+    /// Claim up to `reserve.max` ready messages under one new lease token.
+    ///
+    /// SQLite has one writer, so a single `UPDATE … WHERE id IN (subquery)` is atomic.
+    /// Postgres may evaluate such a subquery once per candidate row and claim more
+    /// than the limit, so there the ids are first picked (`FOR UPDATE SKIP LOCKED`, so
+    /// concurrent reservers never wait on each other or share a row) and then updated
+    /// in the same transaction.
     async fn try_reserve(&self, queue: &str, reserve: Reserve) -> QueueResult<Vec<Delivery>> {
         let now = self.now();
         let until = now.saturating_add(dur_ms(reserve.lease));
         let token = LeaseToken::new();
-        let mut pick = Self::ready(queue, now, reserve.max);
-        if self.db.engine() == Engine::Postgres {
+        let claim = |target: Expr| {
+            Query::update()
+                .table(M::Table)
+                .value(M::LeaseToken, token.as_uuid())
+                .value(M::VisibleAt, until)
+                .value(M::Attempts, Expr::col(M::Attempts).add(1))
+                .and_where(target)
+                .and_where(Expr::col(M::Status).eq(LIVE))
+                .and_where(Expr::col(M::VisibleAt).lte(now))
+                .returning(Query::returning().columns(COLUMNS))
+                .to_owned()
+        };
+        let rows = if self.db.engine() == Engine::Postgres {
+            let tx = self.db.connection().begin().await.map_err(db_err)?;
+            let mut pick = Self::ready(queue, now, reserve.max);
             pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let stmt = Query::update()
-            .table(M::Table)
-            .value(M::LeaseToken, token.as_uuid())
-            .value(M::VisibleAt, until)
-            .value(M::Attempts, Expr::col(M::Attempts).add(1))
-            .and_where(Expr::col(M::Id).in_subquery(pick))
-            .and_where(Expr::col(M::Status).eq(LIVE))
-            .and_where(Expr::col(M::VisibleAt).lte(now))
-            .returning(Query::returning().columns(COLUMNS))
-            .to_owned();
-        let rows = self
-            .db
-            .connection()
-            .query_all(&stmt)
-            .await
-            .map_err(db_err)?;
+            let ids = tx
+                .query_all(&pick)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|row| row.try_get::<Uuid>("", "id").map_err(db_err))
+                .collect::<QueueResult<Vec<_>>>()?;
+            let rows = if ids.is_empty() {
+                Vec::new()
+            } else {
+                tx.query_all(&claim(Expr::col(M::Id).is_in(ids)))
+                    .await
+                    .map_err(db_err)?
+            };
+            tx.commit().await.map_err(db_err)?;
+            rows
+        } else {
+            let pick = Self::ready(queue, now, reserve.max);
+            self.db
+                .connection()
+                .query_all(&claim(Expr::col(M::Id).in_subquery(pick)))
+                .await
+                .map_err(db_err)?
+        };
         let mut out = rows
             .iter()
             .map(|row| {
