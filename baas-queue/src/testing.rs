@@ -1,4 +1,4 @@
-//! The conformance suite every [`Queue`] backend runs (DESIGN.md rule 2).
+//! The conformance suite every [`Queue`](crate::Queue) backend runs (DESIGN.md rule 2).
 //!
 //! Each check is a plain `pub async fn(&DynQueue, &Harness)`; [`queue_suite`] runs them
 //! all. Differences between backends are parameters of the [`Harness`]: the backend's
