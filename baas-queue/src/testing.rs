@@ -297,7 +297,7 @@ pub async fn nack_delays_redelivery(q: &DynQueue, h: &Harness) {
 
 /// A delayed message is not delivered before its delay.
 pub async fn delayed_messages_wait(q: &DynQueue, h: &Harness) {
-    let name = h.queue_name("delay");
+    let name = h.queue_name("delayed");
     q.enqueue(
         &name,
         NewMessage::new(tenant("acme"), "later").delay(h.unit * 3),
