@@ -109,6 +109,52 @@ pub enum AuthError {
     /// A bug or an unexpected failure (crypto, sealing, a panicked worker).
     #[error("internal error in authentication")]
     Internal(#[source] BoxError),
+
+    // ---- users, sessions and API keys -------------------------------------------------
+    /// A user with this (normalised) email already exists in the tenant.
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    /// No user with this id exists in the tenant.
+    #[error("user not found")]
+    UserNotFound,
+    /// No API key with this id exists in the tenant.
+    #[error("API key not found")]
+    ApiKeyNotFound,
+    /// The refresh token is unknown, expired, revoked or was reused (the route answers
+    /// `invalid_grant`).
+    #[error("refresh token is invalid")]
+    InvalidRefreshToken,
+    /// The API key is malformed, unknown, expired or deleted (deliberately not saying
+    /// which).
+    #[error("API key is invalid")]
+    InvalidApiKey,
+    /// An id (user, session, API key) is not well formed.
+    #[error("{what} id is malformed")]
+    InvalidId {
+        /// Which kind of id.
+        what: &'static str,
+    },
+    /// A list cursor was not produced by this listing.
+    #[error("cursor is malformed")]
+    InvalidCursor,
+    /// A list limit is outside 1 to the maximum.
+    #[error("limit must be between 1 and {max}")]
+    InvalidLimit {
+        /// The largest limit accepted.
+        max: usize,
+    },
+    /// A role name, or the set of roles, is not acceptable.
+    #[error("roles are invalid: {reason}")]
+    InvalidRole {
+        /// Why, in a few words.
+        reason: &'static str,
+    },
+    /// A name (of an API key) is not acceptable.
+    #[error("name is invalid: {reason}")]
+    InvalidName {
+        /// Why, in a few words.
+        reason: &'static str,
+    },
 }
 
 impl AuthError {
@@ -124,6 +170,10 @@ impl AuthError {
             | AuthError::PasswordTooLong { .. }
             | AuthError::PasswordTooCommon => Some("password"),
             AuthError::InvalidEmail { .. } => Some("email"),
+            AuthError::InvalidRole { .. } => Some("roles"),
+            AuthError::InvalidName { .. } => Some("name"),
+            AuthError::InvalidLimit { .. } => Some("limit"),
+            AuthError::InvalidCursor => Some("cursor"),
             _ => None,
         }
     }
@@ -153,6 +203,13 @@ impl Classify for AuthError {
             AuthError::KeyNotFound => ErrorKind::NotFound,
             AuthError::NoSigningKey | AuthError::Unavailable(_) => ErrorKind::Unavailable,
             AuthError::Config(_) | AuthError::Internal(_) => ErrorKind::Internal,
+            AuthError::EmailTaken => ErrorKind::Conflict,
+            AuthError::UserNotFound | AuthError::ApiKeyNotFound => ErrorKind::NotFound,
+            AuthError::InvalidRefreshToken | AuthError::InvalidApiKey => ErrorKind::Unauthenticated,
+            AuthError::InvalidId { .. }
+            | AuthError::InvalidCursor
+            | AuthError::InvalidLimit { .. } => ErrorKind::Malformed,
+            AuthError::InvalidRole { .. } | AuthError::InvalidName { .. } => ErrorKind::Invalid,
         }
     }
 }

@@ -13,7 +13,9 @@
 //! * [`token`]: RFC 9068 access tokens (EdDSA by default, ES256 as an option), a strict
 //!   [`TokenVerifier`] with a bounded cache, and the [`RevocationView`] it consults.
 //!
-//! Users, sessions, API keys, the SQL backends and the tower layer come next.
+//! * [`users`], [`sessions`] (refresh-token families with rotation, reuse detection and a
+//!   grace window) and [`api_keys`]: the store traits with their memory backends, and
+//!   SQL backends (SQLite, Postgres) behind the `sql` feature.
 //!
 //! ## Issue a token and verify it
 //!
@@ -62,17 +64,37 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
+//! | `sqlite` (default) | the `sql` backends with SQLite support in baas-store |
+//! | `postgres` | the `sql` backends with Postgres support in baas-store |
+//! | `sql` | the [`sql`] module: users, sessions, API keys and signing keys on baas-store's `Database`, with baas-auth's own `Migrator` |
 //! | `testing` | the conformance suites (`testing` module), for backends outside this crate |
+//! | `http` | [`routes`]: axum routes for API.md's identity section and their OpenAPI document |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use baas_core as core;
 
+pub mod api_keys;
 mod email;
 mod error;
+mod ids;
+mod installation;
 pub mod keys;
+pub mod layer;
+mod page;
 pub mod password;
 mod revocation;
+mod roles;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod routes;
+mod secret;
+pub mod service;
+pub mod sessions;
+#[cfg(feature = "sql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+pub mod sql;
 pub mod token;
+pub mod users;
 
 #[cfg(any(test, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -80,7 +102,12 @@ pub mod testing;
 
 pub use email::{Email, MAX_EMAIL_LEN, MAX_LOCAL_LEN};
 pub use error::AuthError;
+pub use ids::{ApiKeyId, SessionId, UserId};
+pub use installation::{DynInstallationStore, InstallationStore, MemoryInstallationStore};
+pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, Page, PageRequest};
 pub use revocation::{DynRevocationView, MemoryRevocations, RevocationView};
+pub use roles::{MAX_ROLE_LEN, MAX_ROLES, normalise_roles};
+pub use secret::{API_KEY_PREFIX, ApiKeySecret, RefreshToken, SecretDigest};
 pub use token::{
     AccessClaims, IssuedToken, TokenConfig, TokenIssuer, TokenRequest, TokenVerifier, VerifiedToken,
 };

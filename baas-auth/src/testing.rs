@@ -2,11 +2,29 @@
 //!
 //! Each suite is a plain async function taking the backend; a backend's test file calls
 //! them all. They assert and panic on failure, like `#[test]` bodies.
+//!
+//! The user, session and API-key suites take the store and `advance`, which moves the
+//! clock the store was built with (a [`ManualClock`](baas_core::ManualClock)). They work
+//! in tenants of their own, so they can share a database with other tests; the
+//! installation-wide calls (`revoked_since`, `sweep`) want a store (schema) of their own.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::AuthError;
 use crate::keys::{KeyState, KeyStore, Rotation, SigningAlgorithm, StoredKey};
+
+mod api_keys;
+mod sessions;
+mod users;
+
+pub use api_keys::api_key_store_suite;
+pub use sessions::session_store_suite;
+pub use users::user_store_suite;
+
+/// A tenant no other test uses.
+pub(crate) fn fresh_tenant() -> baas_core::TenantId {
+    baas_core::TenantId::new(format!("t{}", uuid::Uuid::new_v4().simple())).expect("valid tenant")
+}
 
 fn key(kid: &str, state: KeyState, at: SystemTime) -> StoredKey {
     StoredKey {
@@ -137,8 +155,31 @@ pub async fn key_store_suite(store: &dyn KeyStore) {
 
 #[cfg(test)]
 mod tests {
+    use baas_core::ManualClock;
+
     #[tokio::test]
     async fn memory_key_store_passes_the_suite() {
         super::key_store_suite(&crate::keys::MemoryKeyStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn memory_user_store_passes_the_suite() {
+        let clock = ManualClock::new();
+        let store = crate::users::MemoryUserStore::new(clock.shared());
+        super::user_store_suite(&store, &|d| clock.advance(d)).await;
+    }
+
+    #[tokio::test]
+    async fn memory_session_store_passes_the_suite() {
+        let clock = ManualClock::new();
+        let store = crate::sessions::MemorySessionStore::new(clock.shared());
+        super::session_store_suite(&store, &|d| clock.advance(d)).await;
+    }
+
+    #[tokio::test]
+    async fn memory_api_key_store_passes_the_suite() {
+        let clock = ManualClock::new();
+        let store = crate::api_keys::MemoryApiKeyStore::new(clock.shared());
+        super::api_key_store_suite(&store, &|d| clock.advance(d)).await;
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! | capability | trait | backends (feature) |
 //! |---|---|---|
-//! | durable messages with leases, retries and dead letters | [`Queue`] | [`MemoryQueue`] (always) |
+//! | durable messages with leases, retries and dead letters | [`Queue`] | [`MemoryQueue`] (always), `sql::SqlQueue` (`sql`: SQLite, Postgres) |
 //!
 //! The [`Queue`] docs state the guarantees: at-least-once delivery, leases that belong
 //! to deliveries (a stale lease token is refused), delays as lower bounds, an
@@ -38,10 +38,26 @@ pub mod memory;
 pub mod queue;
 pub mod worker;
 
+#[cfg(feature = "sql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+pub mod sql;
+
+#[cfg(feature = "sql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+pub mod outbox;
+
+#[cfg(any(test, feature = "testing"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
 pub use error::{QueueError, QueueResult};
 pub use memory::MemoryQueue;
 pub use queue::{
     Capabilities, DeadLetter, Delivery, DynQueue, Enqueued, Lease, LeaseToken, Message, MessageId,
     NewMessage, Queue, QueueExt, QueueStats, Reserve, validate_queue_name,
 };
-pub use worker::Job;
+pub use worker::{Job, RetryPolicy, Worker, WorkerConfig};
+
+#[cfg(feature = "amqp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
+pub mod amqp;

@@ -500,3 +500,32 @@ impl Queue for MemoryQueue {
         Ok(waiting.len() as u64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Harness, queue_suite};
+    use baas_core::ManualClock;
+
+    #[tokio::test]
+    async fn memory_passes_the_suite() {
+        let clock = ManualClock::new();
+        let queue = MemoryQueue::with_clock(clock.shared());
+        let harness = Harness::manual(&clock, queue.capabilities());
+        queue_suite(&queue, &harness).await;
+    }
+
+    #[tokio::test]
+    async fn memory_without_capabilities_passes_the_reduced_suite() {
+        // The suite's capability parameters really switch checks off.
+        let clock = ManualClock::new();
+        let queue = MemoryQueue::with_clock(clock.shared());
+        let caps = queue
+            .capabilities()
+            .without_dedupe()
+            .with_fifo(false)
+            .with_exact_stats(false)
+            .with_delay_granularity(Duration::from_secs(5));
+        queue_suite(&queue, &Harness::manual(&clock, caps)).await;
+    }
+}

@@ -1,6 +1,8 @@
-//! Blob put and get of 4 KiB and 16 MiB on local files, each next to a raw baseline
-//! doing the same work in the same run: a raw object_store put (plus, with the SQL
-//! ledger, a raw insert of the same metadata row) and a raw object_store get.
+//! Blob put and get of 4 KiB and 16 MiB on local files — and on S3 when
+//! `BAAS_TEST_S3_ENDPOINT` (with `BAAS_TEST_S3_BUCKET`, `BAAS_TEST_S3_ACCESS_KEY_ID`,
+//! `BAAS_TEST_S3_SECRET_ACCESS_KEY`) is set — each next to a raw baseline doing the
+//! same work in the same run: a raw object_store put (plus, with the SQL ledger, a raw
+//! insert of the same metadata row) and a raw object_store get.
 //!
 //! ```text
 //! cargo bench -p baas-store --bench blob -- --warm-up-time 1 --measurement-time 2
@@ -36,19 +38,47 @@ struct Setup {
     db: sea_orm::DatabaseConnection,
 }
 
-async fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn local(dir: &tempfile::TempDir) -> Arc<dyn ObjectStore> {
     let objects = dir.path().join("objects");
     std::fs::create_dir_all(&objects).expect("objects dir");
-    let raw: Arc<dyn ObjectStore> =
-        Arc::new(LocalFileSystem::new_with_prefix(&objects).expect("local"));
+    Arc::new(LocalFileSystem::new_with_prefix(&objects).expect("local"))
+}
+
+#[cfg(feature = "s3")]
+fn s3() -> Option<Arc<dyn ObjectStore>> {
+    let endpoint = std::env::var("BAAS_TEST_S3_ENDPOINT").ok()?;
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set"));
+    let s3 = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&endpoint)
+        .with_allow_http(endpoint.starts_with("http://"))
+        .with_region("us-east-1")
+        .with_bucket_name(var("BAAS_TEST_S3_BUCKET"))
+        .with_access_key_id(var("BAAS_TEST_S3_ACCESS_KEY_ID"))
+        .with_secret_access_key(var("BAAS_TEST_S3_SECRET_ACCESS_KEY"))
+        .build()
+        .expect("S3 client");
+    Some(Arc::new(s3))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3() -> Option<Arc<dyn ObjectStore>> {
+    None
+}
+
+async fn setup(objects: impl FnOnce(&tempfile::TempDir) -> Arc<dyn ObjectStore>) -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = objects(&dir);
     #[cfg(feature = "sql")]
     let (ledger, db): (Arc<dyn BlobLedger>, _) = {
         use sea_orm_migration::MigratorTrait;
         struct M;
         impl MigratorTrait for M {
             fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-                vec![Box::new(baas_store::blob::migration::Migration)]
+                vec![
+                    Box::new(baas_store::blob::migration::Migration),
+                    Box::new(baas_store::blob::migration_versions::Migration),
+                ]
             }
         }
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
@@ -148,19 +178,26 @@ async fn raw_put(s: &Setup, path: &Path, data: &Bytes, n: u64) {
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let s = rt.block_on(setup());
+    let s = rt.block_on(setup(local));
+    bench_on(c, &rt, &s, "blob_local");
+    if let Some(raw) = s3() {
+        let s = rt.block_on(setup(move |_| raw));
+        bench_on(c, &rt, &s, "blob_s3");
+    }
+}
+
+fn bench_on(c: &mut Criterion, rt: &tokio::runtime::Runtime, s: &Setup, group: &str) {
     let tenant = TenantId::new("bench").expect("tenant");
-    let mut group = c.benchmark_group("blob_local");
+    let mut group = c.benchmark_group(group);
     for (name, size) in SIZES {
         let data = Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<_>>());
         group.throughput(Throughput::Bytes(size as u64));
         let mut n = 0u64;
         group.bench_function(BenchmarkId::new("put", name), |b| {
-            b.to_async(&rt).iter(|| {
+            b.to_async(rt).iter(|| {
                 n += 1;
                 let key = format!("k{}", n % 8);
                 let data = data.clone();
-                let s = &s;
                 let tenant = &tenant;
                 async move {
                     s.store
@@ -172,11 +209,10 @@ fn bench(c: &mut Criterion) {
         });
         let mut n = 0u64;
         group.bench_function(BenchmarkId::new("raw_put", name), |b| {
-            b.to_async(&rt).iter(|| {
+            b.to_async(rt).iter(|| {
                 n += 1;
                 let path = Path::from(format!("raw/k{}", n % 8));
                 let data = data.clone();
-                let s = &s;
                 async move { raw_put(s, &path, &data, n % 8).await }
             });
         });
@@ -191,7 +227,7 @@ fn bench(c: &mut Criterion) {
                 .expect("raw put read");
         });
         group.bench_function(BenchmarkId::new("get", name), |b| {
-            b.to_async(&rt).iter(|| async {
+            b.to_async(rt).iter(|| async {
                 let got = s.store.get(&tenant, "read", None).await.expect("get");
                 let n: usize = got
                     .body
@@ -203,7 +239,7 @@ fn bench(c: &mut Criterion) {
             });
         });
         group.bench_function(BenchmarkId::new("raw_get", name), |b| {
-            b.to_async(&rt).iter(|| async {
+            b.to_async(rt).iter(|| async {
                 let got = s.raw.get(&Path::from("raw/read")).await.expect("raw get");
                 let n: usize = got
                     .into_stream()

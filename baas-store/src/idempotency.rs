@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use baas_core::Error;
 use baas_core::clock::SharedClock;
-use baas_core::idempotency::{Claim, Fingerprint, IdempotencyScope, IdempotencyStore};
+use baas_core::idempotency::{Claim, ClaimToken, Fingerprint, IdempotencyScope, IdempotencyStore};
 use bytes::Bytes;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
@@ -19,7 +19,9 @@ use crate::util::millis;
 /// `claim` is atomic across processes: `INSERT … ON CONFLICT DO NOTHING` takes a free
 /// key; an expired record is taken over by a conditional `UPDATE … WHERE expires_at <=
 /// now`; otherwise the stored record answers (replay, in flight or mismatch). Time comes
-/// from the injected clock, so leases and retention are tested without sleeping.
+/// from the injected clock, so leases and retention are tested without sleeping. Each
+/// claim stores a random token; `complete` and `release` act only on the row holding
+/// their token, so a holder whose lease ended cannot settle the next holder's claim.
 ///
 /// ```
 /// use baas_store::{Database, idempotency::SqlIdempotencyStore};
@@ -31,7 +33,7 @@ use crate::util::millis;
 /// let store = SqlIdempotencyStore::new(db);
 /// let scope = IdempotencyScope::Anonymous { route: "/v1/things".into() };
 /// let lease = Duration::from_secs(30);
-/// assert_eq!(store.claim(&scope, "k", &[1; 32], lease).await?, Claim::Acquired);
+/// assert!(matches!(store.claim(&scope, "k", &[1; 32], lease).await?, Claim::Acquired(_)));
 /// assert_eq!(store.claim(&scope, "k", &[1; 32], lease).await?, Claim::InFlight);
 /// # Ok::<(), baas_store::core::Error>(())
 /// # }).unwrap();
@@ -78,78 +80,92 @@ impl IdempotencyStore for SqlIdempotencyStore {
         fingerprint: &Fingerprint,
         lease: Duration,
     ) -> Result<Claim, Error> {
-        let conn = self.db.connection();
-        // A concurrent release or sweep can remove the record between our statements;
-        // then we simply try again.
-        for _ in 0..5 {
-            let now = self.now();
-            let insert = Query::insert()
-                .into_table(R::Table)
-                .columns([R::Scope, R::Key, R::Fingerprint, R::Response, R::ExpiresAt])
-                .values_panic([
-                    scope.storage_key().into(),
-                    key.into(),
-                    fingerprint.to_vec().into(),
-                    Option::<Vec<u8>>::None.into(),
-                    later(now, lease).into(),
-                ])
-                .on_conflict(
-                    OnConflict::columns([R::Scope, R::Key])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .to_owned();
-            if conn
-                .execute(&insert)
-                .await
-                .map_err(sql_error::db)?
-                .rows_affected()
-                == 1
-            {
-                return Ok(Claim::Acquired);
+        crate::telemetry::observed("sql", "idempotency.claim", async {
+            let conn = self.db.connection();
+            // A concurrent release or sweep can remove the record between our statements;
+            // then we simply try again.
+            for _ in 0..5 {
+                let now = self.now();
+                let token = ClaimToken::generate();
+                let insert = Query::insert()
+                    .into_table(R::Table)
+                    .columns([
+                        R::Scope,
+                        R::Key,
+                        R::Fingerprint,
+                        R::Response,
+                        R::ExpiresAt,
+                        R::Token,
+                    ])
+                    .values_panic([
+                        scope.storage_key().into(),
+                        key.into(),
+                        fingerprint.to_vec().into(),
+                        Option::<Vec<u8>>::None.into(),
+                        later(now, lease).into(),
+                        token.as_bytes().to_vec().into(),
+                    ])
+                    .on_conflict(
+                        OnConflict::columns([R::Scope, R::Key])
+                            .do_nothing()
+                            .to_owned(),
+                    )
+                    .to_owned();
+                if conn
+                    .execute(&insert)
+                    .await
+                    .map_err(sql_error::db)?
+                    .rows_affected()
+                    == 1
+                {
+                    return Ok(Claim::Acquired(token));
+                }
+                let take_over = Query::update()
+                    .table(R::Table)
+                    .value(R::Fingerprint, fingerprint.to_vec())
+                    .value(R::Response, Option::<Vec<u8>>::None)
+                    .value(R::ExpiresAt, later(now, lease))
+                    .value(R::Token, token.as_bytes().to_vec())
+                    .and_where(record_key(scope, key).and(Expr::col(R::ExpiresAt).lte(now)))
+                    .to_owned();
+                if conn
+                    .execute(&take_over)
+                    .await
+                    .map_err(sql_error::db)?
+                    .rows_affected()
+                    == 1
+                {
+                    return Ok(Claim::Acquired(token));
+                }
+                let select = Query::select()
+                    .columns([R::Fingerprint, R::Response, R::ExpiresAt])
+                    .from(R::Table)
+                    .and_where(record_key(scope, key))
+                    .to_owned();
+                let Some(row) = conn.query_one(&select).await.map_err(sql_error::db)? else {
+                    continue;
+                };
+                let stored: Vec<u8> = row.try_get("", "fingerprint").map_err(sql_error::db)?;
+                let response: Option<Vec<u8>> =
+                    row.try_get("", "response").map_err(sql_error::db)?;
+                let expires: i64 = row.try_get("", "expires_at").map_err(sql_error::db)?;
+                if expires <= now {
+                    continue;
+                }
+                return Ok(if stored.as_slice() != fingerprint.as_slice() {
+                    Claim::Mismatch
+                } else if let Some(response) = response {
+                    Claim::Replay(Bytes::from(response))
+                } else {
+                    Claim::InFlight
+                });
             }
-            let take_over = Query::update()
-                .table(R::Table)
-                .value(R::Fingerprint, fingerprint.to_vec())
-                .value(R::Response, Option::<Vec<u8>>::None)
-                .value(R::ExpiresAt, later(now, lease))
-                .and_where(record_key(scope, key).and(Expr::col(R::ExpiresAt).lte(now)))
-                .to_owned();
-            if conn
-                .execute(&take_over)
-                .await
-                .map_err(sql_error::db)?
-                .rows_affected()
-                == 1
-            {
-                return Ok(Claim::Acquired);
-            }
-            let select = Query::select()
-                .columns([R::Fingerprint, R::Response, R::ExpiresAt])
-                .from(R::Table)
-                .and_where(record_key(scope, key))
-                .to_owned();
-            let Some(row) = conn.query_one(&select).await.map_err(sql_error::db)? else {
-                continue;
-            };
-            let stored: Vec<u8> = row.try_get("", "fingerprint").map_err(sql_error::db)?;
-            let response: Option<Vec<u8>> = row.try_get("", "response").map_err(sql_error::db)?;
-            let expires: i64 = row.try_get("", "expires_at").map_err(sql_error::db)?;
-            if expires <= now {
-                continue;
-            }
-            return Ok(if stored.as_slice() != fingerprint.as_slice() {
-                Claim::Mismatch
-            } else if let Some(response) = response {
-                Claim::Replay(Bytes::from(response))
-            } else {
-                Claim::InFlight
-            });
-        }
-        Err(Error::new(
-            baas_core::ErrorKind::Conflict,
-            "idempotency key is contended; try again",
-        ))
+            Err(Error::new(
+                baas_core::ErrorKind::Conflict,
+                "idempotency key is contended; try again",
+            ))
+        })
+        .await
     }
 
     #[tracing::instrument(name = "baas_store.idempotency.complete", skip_all)]
@@ -157,62 +173,77 @@ impl IdempotencyStore for SqlIdempotencyStore {
         &self,
         scope: &IdempotencyScope,
         key: &str,
+        token: &ClaimToken,
         fingerprint: &Fingerprint,
         response: Bytes,
         ttl: Duration,
-    ) -> Result<(), Error> {
-        let expires = later(self.now(), ttl);
-        let stmt = Query::insert()
-            .into_table(R::Table)
-            .columns([R::Scope, R::Key, R::Fingerprint, R::Response, R::ExpiresAt])
-            .values_panic([
-                scope.storage_key().into(),
-                key.into(),
-                fingerprint.to_vec().into(),
-                Some(response.to_vec()).into(),
-                expires.into(),
-            ])
-            .on_conflict(
-                OnConflict::columns([R::Scope, R::Key])
-                    .update_columns([R::Fingerprint, R::Response, R::ExpiresAt])
-                    .to_owned(),
-            )
-            .to_owned();
-        self.db
-            .connection()
-            .execute(&stmt)
-            .await
-            .map_err(sql_error::db)?;
-        Ok(())
+    ) -> Result<bool, Error> {
+        crate::telemetry::observed("sql", "idempotency.complete", async {
+            let expires = later(self.now(), ttl);
+            let stmt = Query::update()
+                .table(R::Table)
+                .value(R::Fingerprint, fingerprint.to_vec())
+                .value(R::Response, Some(response.to_vec()))
+                .value(R::ExpiresAt, expires)
+                .and_where(
+                    record_key(scope, key)
+                        .and(Expr::col(R::Token).eq(token.as_bytes().to_vec()))
+                        .and(Expr::col(R::Response).is_null()),
+                )
+                .to_owned();
+            let done = self
+                .db
+                .connection()
+                .execute(&stmt)
+                .await
+                .map_err(sql_error::db)?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
     }
 
     #[tracing::instrument(name = "baas_store.idempotency.release", skip_all)]
-    async fn release(&self, scope: &IdempotencyScope, key: &str) -> Result<(), Error> {
-        let stmt = Query::delete()
-            .from_table(R::Table)
-            .and_where(record_key(scope, key).and(Expr::col(R::Response).is_null()))
-            .to_owned();
-        self.db
-            .connection()
-            .execute(&stmt)
-            .await
-            .map_err(sql_error::db)?;
-        Ok(())
+    async fn release(
+        &self,
+        scope: &IdempotencyScope,
+        key: &str,
+        token: &ClaimToken,
+    ) -> Result<(), Error> {
+        crate::telemetry::observed("sql", "idempotency.release", async {
+            let stmt = Query::delete()
+                .from_table(R::Table)
+                .and_where(
+                    record_key(scope, key)
+                        .and(Expr::col(R::Token).eq(token.as_bytes().to_vec()))
+                        .and(Expr::col(R::Response).is_null()),
+                )
+                .to_owned();
+            self.db
+                .connection()
+                .execute(&stmt)
+                .await
+                .map_err(sql_error::db)?;
+            Ok(())
+        })
+        .await
     }
 
     #[tracing::instrument(name = "baas_store.idempotency.sweep", skip_all)]
     async fn sweep(&self) -> Result<u64, Error> {
-        let stmt = Query::delete()
-            .from_table(R::Table)
-            .and_where(Expr::col(R::ExpiresAt).lte(self.now()))
-            .to_owned();
-        let result = self
-            .db
-            .connection()
-            .execute(&stmt)
-            .await
-            .map_err(sql_error::db)?;
-        Ok(result.rows_affected())
+        crate::telemetry::observed("sql", "idempotency.sweep", async {
+            let stmt = Query::delete()
+                .from_table(R::Table)
+                .and_where(Expr::col(R::ExpiresAt).lte(self.now()))
+                .to_owned();
+            let result = self
+                .db
+                .connection()
+                .execute(&stmt)
+                .await
+                .map_err(sql_error::db)?;
+            Ok(result.rows_affected())
+        })
+        .await
     }
 }
 

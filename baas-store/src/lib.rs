@@ -115,6 +115,14 @@
 //! messages staged with [`outbox::stage`] commit together or not at all; baas-queue's
 //! relay publishes the staged rows after commit ([`outbox::Outbox`]).
 //!
+//! ## Observability
+//!
+//! Every backend call runs in a `tracing` span and records
+//! `baas_store_operation_duration_seconds` (histogram; labels `backend`, `op`,
+//! `outcome` = `ok` or the error kind) through the `metrics` facade; blob bytes are
+//! counted in `baas_blob_bytes_total` (label `direction`: `in`, `out`). Install a
+//! recorder (baas-core's telemetry set-up does) to export them.
+//!
 //! ## Features
 //!
 //! | feature | what it adds |
@@ -123,6 +131,7 @@
 //! | `postgres` | Postgres through sea-orm/sqlx; enables `sql` |
 //! | `sql` | [`Database`], migrations, the SQL backends (pick an engine with the two above) |
 //! | `testing` | the conformance suites ([`testing`]) |
+//! | `http` | axum routes for documents and files, with their OpenAPI description (`http`) |
 //!
 //! The memory backends are always compiled.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -135,6 +144,9 @@ pub mod documents;
 
 #[cfg(feature = "sql")]
 mod database;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 #[cfg(feature = "sql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
 pub mod idempotency;
@@ -149,6 +161,7 @@ mod schema;
 #[cfg(feature = "sql")]
 mod sql_error;
 
+mod telemetry;
 mod util;
 
 #[cfg(any(test, feature = "testing"))]

@@ -24,6 +24,7 @@ pub(crate) enum IdempotencyRecords {
     Fingerprint,
     Response,
     ExpiresAt,
+    Token,
 }
 
 /// `audit_log`.

@@ -434,11 +434,11 @@ async fn bad_input_changes_nothing(store: &dyn DocumentStore) {
         &"x".repeat(65),
     ] {
         let err = store.create(&t, bad, json!({"a": 1})).await.expect_err(bad);
-        assert_eq!(err.kind(), ErrorKind::Invalid, "collection {bad:?}");
+        assert_eq!(err.kind(), ErrorKind::Malformed, "collection {bad:?}");
         let err = store.list(&t, bad, &ListQuery::new()).await.expect_err(bad);
-        assert_eq!(err.kind(), ErrorKind::Invalid, "list collection {bad:?}");
+        assert_eq!(err.kind(), ErrorKind::Malformed, "list collection {bad:?}");
         let err = store.get(&t, bad, doc.id).await.expect_err(bad);
-        assert_eq!(err.kind(), ErrorKind::Invalid, "get collection {bad:?}");
+        assert_eq!(err.kind(), ErrorKind::Malformed, "get collection {bad:?}");
     }
     for body in [json!([1]), json!("s"), json!(3), json!(null)] {
         let err = store
@@ -465,12 +465,12 @@ async fn bad_input_changes_nothing(store: &dyn DocumentStore) {
             .list(&t, "good", &ListQuery::new().filter(f.clone()))
             .await
             .expect_err("bad filter");
-        assert_eq!(err.kind(), ErrorKind::Invalid, "filter {f:?}");
+        assert_eq!(err.kind(), ErrorKind::Malformed, "filter {f:?}");
         let err = store
             .count(&t, "good", std::slice::from_ref(&f))
             .await
             .expect_err("bad filter");
-        assert_eq!(err.kind(), ErrorKind::Invalid, "count filter {f:?}");
+        assert_eq!(err.kind(), ErrorKind::Malformed, "count filter {f:?}");
     }
     for limit in [0, 1001] {
         let err = store

@@ -77,13 +77,14 @@ async fn local_files_stay_under_the_tenant_directory() {
     let files = walk(dir.path());
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(
-        files[0].starts_with(dir.path().join("tenants/acme/objects/a")),
+        files[0].starts_with(dir.path().join("tenants/acme/blobs/")),
         "{files:?}"
     );
 }
 
 #[tokio::test]
-async fn local_files_refuse_a_key_below_an_object_and_keep_quota() {
+async fn local_files_hold_a_key_below_an_object() {
+    // Versions live apart from keys, so `a` and `a/b` are both fine on local files.
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = ManualClock::new();
     let store = local(dir.path(), &clock);
@@ -92,16 +93,31 @@ async fn local_files_refuse_a_key_below_an_object_and_keep_quota() {
         .put(&t, "a", "text/plain", chunked(b"xx", 1))
         .await
         .expect("put a");
-    let err = store
+    store
         .put(&t, "a/b", "text/plain", chunked(b"yyy", 1))
         .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict, "{err:?}");
+        .expect("put a/b");
     let usage = store.usage(&t).await.unwrap();
-    assert_eq!((usage.bytes_used, usage.bytes_reserved), (2, 0));
+    assert_eq!((usage.bytes_used, usage.bytes_reserved), (5, 0));
     assert_eq!(
-        store.head(&t, "a/b").await.unwrap_err().kind(),
-        ErrorKind::NotFound
+        &store
+            .get(&t, "a", None)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()[..],
+        b"xx"
+    );
+    assert_eq!(
+        &store
+            .get(&t, "a/b", None)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()[..],
+        b"yyy"
     );
 }
 
@@ -133,15 +149,24 @@ async fn a_body_error_aborts_the_upload() {
 async fn a_cancelled_upload_releases_its_reservation() {
     use futures::StreamExt as _;
     let clock = ManualClock::new();
-    let store = ObjectBlobStore::memory(signer(&clock)).with_limits(SUITE_LIMITS);
+    // Parts of 2 bytes: the upload streams (and reserves) from its first chunk.
+    let store = ObjectBlobStore::memory(signer(&clock))
+        .with_limits(SUITE_LIMITS)
+        .with_part_size(2);
     let t = fresh_tenant();
     // A body that yields one chunk and then never ends.
     let body = futures::stream::iter(vec![Ok(bytes::Bytes::from_static(b"abc"))])
         .chain(futures::stream::pending())
         .boxed();
     let put = store.put(&t, "k", "text/plain", body);
-    let timed = tokio::time::timeout(std::time::Duration::from_millis(50), put).await;
+    let mut put = Box::pin(put);
+    let timed = tokio::time::timeout(std::time::Duration::from_millis(50), &mut put).await;
     assert!(timed.is_err(), "the upload cannot finish");
+    assert!(
+        store.usage(&t).await.unwrap().bytes_reserved > 0,
+        "the upload holds a reservation"
+    );
+    drop(put);
     // The dropped upload's reservation is released by a spawned task.
     for _ in 0..100 {
         if store.usage(&t).await.unwrap().bytes_reserved == 0 {

@@ -3,23 +3,30 @@
 #![cfg(feature = "sql")]
 
 use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
 use baas_core::{ManualClock, MasterKey, TenantId};
-use baas_store::blob::migration::Migration;
 use baas_store::blob::testing::{SUITE_LIMITS, blob_store_suite};
-use baas_store::blob::{BlobLedger, BlobMeta, ObjectBlobStore, SqlBlobLedger, UrlSigner};
+use baas_store::blob::{
+    BlobLedger, BlobMeta, Committed, ObjectBlobStore, SqlBlobLedger, UrlSigner,
+};
+use baas_store::blob::{migration, migration_versions};
 use sea_orm::sea_query::{Alias, DynIden, IntoIden as _};
 use sea_orm::{Database, DatabaseConnection};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+use uuid::Uuid;
 
-/// Just this crate's blob migration, as the framework's Migrator will include it. Its
+/// Just this crate's blob migrations, as the framework's Migrator will include it. Its
 /// own bookkeeping table keeps it from confusing the framework Migrator on a shared
 /// test database.
 struct BlobMigrator;
 
 impl MigratorTrait for BlobMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Migration)]
+        vec![
+            Box::new(migration::Migration),
+            Box::new(migration_versions::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -56,39 +63,83 @@ async fn run_suite(db: DatabaseConnection) {
     blob_store_suite(&store, &|d| clock.advance(d)).await;
 }
 
+fn meta(key: &str, size: u64, version: &str) -> BlobMeta {
+    BlobMeta {
+        key: key.into(),
+        size,
+        content_type: "text/plain".into(),
+        sha256: "00".repeat(32),
+        created_at: UNIX_EPOCH + Duration::from_millis(1_767_225_600_123),
+        version: version.into(),
+    }
+}
+
 async fn ledger_contract(ledger: &dyn BlobLedger) {
     let t = TenantId::new(baas_core::testing::unique_name("ledger")).unwrap();
-    assert!(ledger.reserve(&t, 60, 100).await.unwrap());
+    let later = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+    let (u1, u2) = (Uuid::now_v7(), Uuid::now_v7());
+    assert!(ledger.reserve(&t, u1, 60, 100, later).await.unwrap());
     assert!(
-        !ledger.reserve(&t, 41, 100).await.unwrap(),
+        !ledger.reserve(&t, u2, 41, 100, later).await.unwrap(),
         "over the limit"
     );
     assert!(
-        ledger.reserve(&t, 40, 100).await.unwrap(),
+        ledger.reserve(&t, u2, 40, 100, later).await.unwrap(),
         "exactly the limit"
     );
-    let meta = BlobMeta {
-        key: "k".into(),
-        size: 50,
-        content_type: "text/plain".into(),
-        sha256: "00".repeat(32),
-        created_at: std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_767_225_600_123),
-    };
-    assert!(ledger.commit(&t, &meta, 60).await.unwrap().is_none());
+    let m = meta("k", 50, "v1");
+    assert_eq!(
+        ledger.commit(&t, &m, Some(u1), Some(100)).await.unwrap(),
+        Committed::Stored { replaced: None }
+    );
     assert_eq!(
         ledger.get(&t, "k").await.unwrap().as_ref(),
-        Some(&meta),
+        Some(&m),
         "metadata round trip"
     );
     let u = ledger.usage(&t).await.unwrap();
     assert_eq!((u.bytes_used, u.bytes_reserved), (50, 40));
-    ledger.release(&t, 40).await.unwrap();
-    assert!(ledger.reserve(&t, 30, 100).await.unwrap());
-    let replaced = BlobMeta {
-        size: 30,
-        ..meta.clone()
-    };
-    assert_eq!(ledger.commit(&t, &replaced, 30).await.unwrap(), Some(meta));
+    assert_eq!(ledger.release(&t, u2).await.unwrap(), 40);
+    // Releasing again, or releasing a committed upload, gives back nothing more: the
+    // reserved bytes never go below zero (and never grant room beyond the quota).
+    assert_eq!(ledger.release(&t, u2).await.unwrap(), 0);
+    assert_eq!(ledger.release(&t, u1).await.unwrap(), 0);
+    assert_eq!(ledger.usage(&t).await.unwrap().bytes_reserved, 0);
+    assert!(
+        !ledger
+            .reserve(&t, Uuid::now_v7(), 51, 100, later)
+            .await
+            .unwrap(),
+        "a double release must not make room"
+    );
+
+    // A commit without a reservation checks the quota, crediting the replaced object.
+    assert_eq!(
+        ledger
+            .commit(&t, &meta("other", 51, "v2"), None, Some(100))
+            .await
+            .unwrap(),
+        Committed::OverQuota
+    );
+    assert!(
+        ledger.get(&t, "other").await.unwrap().is_none(),
+        "nothing recorded"
+    );
+    let same = meta("k", 50, "v3");
+    assert_eq!(
+        ledger.commit(&t, &same, None, Some(50)).await.unwrap(),
+        Committed::Stored {
+            replaced: Some(m.clone())
+        },
+        "a same-size replace at a full quota"
+    );
+    let smaller = meta("k", 30, "v4");
+    assert_eq!(
+        ledger.commit(&t, &smaller, None, Some(100)).await.unwrap(),
+        Committed::Stored {
+            replaced: Some(same)
+        }
+    );
     let u = ledger.usage(&t).await.unwrap();
     assert_eq!(
         (u.bytes_used, u.bytes_reserved),
@@ -96,7 +147,7 @@ async fn ledger_contract(ledger: &dyn BlobLedger) {
         "replacement credits the old size"
     );
     // Concurrent reservations never overshoot.
-    let tries = (0..20).map(|_| ledger.reserve(&t, 10, 100));
+    let tries = (0..20).map(|_| ledger.reserve(&t, Uuid::now_v7(), 10, 100, later));
     let won = futures::future::join_all(tries)
         .await
         .into_iter()
@@ -110,6 +161,27 @@ async fn ledger_contract(ledger: &dyn BlobLedger) {
     assert!(ledger.remove(&t, "k").await.unwrap().is_none());
     let u = ledger.usage(&t).await.unwrap();
     assert_eq!((u.bytes_used, u.bytes_reserved), (0, 70));
+
+    // Reservations of a crashed upload expire; live ones stay.
+    let t2 = TenantId::new(baas_core::testing::unique_name("ledger")).unwrap();
+    let soon = UNIX_EPOCH + Duration::from_secs(1_000);
+    let crashed = Uuid::now_v7();
+    assert!(ledger.reserve(&t2, crashed, 25, 100, soon).await.unwrap());
+    let live = Uuid::now_v7();
+    assert!(ledger.reserve(&t2, live, 5, 100, later).await.unwrap());
+    let released = ledger
+        .expire_reservations(soon + Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(released >= 1, "the expired reservation was released");
+    assert_eq!(ledger.usage(&t2).await.unwrap().bytes_reserved, 5);
+    assert_eq!(
+        ledger.release(&t2, crashed).await.unwrap(),
+        0,
+        "gone already"
+    );
+    assert_eq!(ledger.release(&t2, live).await.unwrap(), 5);
+    assert_eq!(ledger.usage(&t2).await.unwrap().bytes_reserved, 0);
 }
 
 #[tokio::test]

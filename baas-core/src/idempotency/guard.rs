@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::store::{DynIdempotencyStore, IdempotencyScope};
+use super::store::{ClaimToken, DynIdempotencyStore, IdempotencyScope};
 
 /// The claim on `(scope, key)` the layer acquired. Settle it with [`release`](Self::release)
 /// or [`disarm`](Self::disarm) (after `complete`); if it is dropped unsettled — the
@@ -10,13 +10,13 @@ use super::store::{DynIdempotencyStore, IdempotencyScope};
 /// a spawned task (best effort: without a tokio runtime the claim simply expires with
 /// its lease).
 ///
-/// The store's `release` names no claim holder: a release arriving after this claim's
-/// lease ended and another request retook the key would free that request's claim. The
-/// lease equals the request timeout, which drops (and so releases) the request first.
+/// Release and complete carry the claim's token, so a request whose lease ended (and
+/// whose key another request retook) cannot settle that other request's claim.
 pub(crate) struct ClaimGuard {
     store: Arc<DynIdempotencyStore>,
     scope: IdempotencyScope,
     key: String,
+    token: ClaimToken,
     armed: bool,
 }
 
@@ -25,13 +25,19 @@ impl ClaimGuard {
         store: Arc<DynIdempotencyStore>,
         scope: IdempotencyScope,
         key: String,
+        token: ClaimToken,
     ) -> Self {
         ClaimGuard {
             store,
             scope,
             key,
+            token,
             armed: true,
         }
+    }
+
+    pub(crate) fn token(&self) -> &ClaimToken {
+        &self.token
     }
 
     pub(crate) fn scope(&self) -> &IdempotencyScope {
@@ -49,7 +55,11 @@ impl ClaimGuard {
     /// Give the key back now.
     pub(crate) async fn release(mut self) {
         self.armed = false;
-        if let Err(err) = self.store.release(&self.scope, &self.key).await {
+        if let Err(err) = self
+            .store
+            .release(&self.scope, &self.key, &self.token)
+            .await
+        {
             tracing::warn!(error = ?err, "could not release an idempotency key; it expires with its lease");
         }
     }
@@ -71,9 +81,10 @@ impl Drop for ClaimGuard {
         let store = self.store.clone();
         let scope = self.scope.clone();
         let key = std::mem::take(&mut self.key);
+        let token = self.token;
         tracing::debug!("idempotent request abandoned; releasing its key");
         runtime.spawn(async move {
-            if let Err(err) = store.release(&scope, &key).await {
+            if let Err(err) = store.release(&scope, &key, &token).await {
                 tracing::warn!(error = ?err, "could not release an abandoned idempotency key; it expires with its lease");
             }
         });

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::store::{Claim, Fingerprint, IdempotencyScope, IdempotencyStore};
+use super::store::{Claim, ClaimToken, Fingerprint, IdempotencyScope, IdempotencyStore};
 use crate::clock::{SharedClock, system};
 use crate::error::Error;
 
@@ -19,7 +19,7 @@ use crate::error::Error;
 /// let store = MemoryIdempotencyStore::new();
 /// let scope = IdempotencyScope::Anonymous { route: "/v1/things".into() };
 /// let fp = [1u8; 32];
-/// assert_eq!(store.claim(&scope, "k", &fp, Duration::from_secs(30)).await.unwrap(), Claim::Acquired);
+/// assert!(matches!(store.claim(&scope, "k", &fp, Duration::from_secs(30)).await.unwrap(), Claim::Acquired(_)));
 /// assert_eq!(store.claim(&scope, "k", &fp, Duration::from_secs(30)).await.unwrap(), Claim::InFlight);
 /// # });
 /// ```
@@ -31,6 +31,7 @@ pub struct MemoryIdempotencyStore {
 
 #[derive(Debug)]
 struct Record {
+    token: ClaimToken,
     fingerprint: Fingerprint,
     response: Option<Bytes>,
     expires: Instant,
@@ -88,41 +89,54 @@ impl IdempotencyStore for MemoryIdempotencyStore {
                 Claim::InFlight
             });
         }
+        let token = ClaimToken::generate();
         records.insert(
             id,
             Record {
+                token,
                 fingerprint: *fingerprint,
                 response: None,
                 expires: now + lease,
             },
         );
-        Ok(Claim::Acquired)
+        Ok(Claim::Acquired(token))
     }
 
     async fn complete(
         &self,
         scope: &IdempotencyScope,
         key: &str,
+        token: &ClaimToken,
         fingerprint: &Fingerprint,
         response: Bytes,
         ttl: Duration,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let now = self.clock.monotonic();
-        self.records.lock().insert(
-            (scope.storage_key(), key.to_owned()),
-            Record {
-                fingerprint: *fingerprint,
-                response: Some(response),
-                expires: now + ttl,
-            },
-        );
-        Ok(())
-    }
-
-    async fn release(&self, scope: &IdempotencyScope, key: &str) -> Result<(), Error> {
         let mut records = self.records.lock();
         let id = (scope.storage_key(), key.to_owned());
-        if records.get(&id).is_some_and(|r| r.response.is_none()) {
+        match records.get_mut(&id) {
+            Some(rec) if rec.token == *token && rec.response.is_none() => {
+                rec.fingerprint = *fingerprint;
+                rec.response = Some(response);
+                rec.expires = now + ttl;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn release(
+        &self,
+        scope: &IdempotencyScope,
+        key: &str,
+        token: &ClaimToken,
+    ) -> Result<(), Error> {
+        let mut records = self.records.lock();
+        let id = (scope.storage_key(), key.to_owned());
+        if records
+            .get(&id)
+            .is_some_and(|r| r.token == *token && r.response.is_none())
+        {
             records.remove(&id);
         }
         Ok(())

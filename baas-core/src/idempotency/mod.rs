@@ -46,7 +46,7 @@ pub use memory::MemoryIdempotencyStore;
 pub use response::{RECORD_VERSION, StoredResponse};
 pub use service::Idempotency;
 pub use store::{
-    Claim, DynIdempotencyStore, Fingerprint, IdempotencyScope, IdempotencyStore,
+    Claim, ClaimToken, DynIdempotencyStore, Fingerprint, IdempotencyScope, IdempotencyStore,
     MAX_IDEMPOTENCY_KEY_LEN, validate_key,
 };
 pub use sweeper::spawn_sweeper;

@@ -146,8 +146,8 @@ impl<S> Keyed<S> {
         let scope = request::scope(&parts);
         let request_id = request::request_id(&parts);
 
-        match self.store.claim(&scope, &key, &fp, self.config.lease).await {
-            Ok(Claim::Acquired) => {}
+        let token = match self.store.claim(&scope, &key, &fp, self.config.lease).await {
+            Ok(Claim::Acquired(token)) => token,
             Ok(Claim::Replay(record)) => {
                 return Ok(self.replay(&scope, &key, &record, request_id));
             }
@@ -168,9 +168,9 @@ impl<S> Keyed<S> {
                 let err = Error::new(ErrorKind::Unavailable, "idempotency store unavailable");
                 return Ok(problem::response(&err));
             }
-        }
+        };
 
-        let guard = ClaimGuard::new(self.store.clone(), scope, key);
+        let guard = ClaimGuard::new(self.store.clone(), scope, key, token);
         let response = match self
             .inner
             .call(Request::from_parts(parts, ReqBody::from(body)))
@@ -226,10 +226,25 @@ impl<S> Keyed<S> {
         };
         let stored = guard
             .store()
-            .complete(guard.scope(), guard.key(), &fp, record, self.config.ttl)
+            .complete(
+                guard.scope(),
+                guard.key(),
+                guard.token(),
+                &fp,
+                record,
+                self.config.ttl,
+            )
             .await;
-        if let Err(err) = stored {
-            tracing::error!(error = ?err, "idempotency store could not store a response; the key stays claimed until its lease ends");
+        match stored {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    "idempotency claim expired before the response was stored; not stored for replay"
+                );
+            }
+            Err(err) => {
+                tracing::error!(error = ?err, "idempotency store could not store a response; the key stays claimed until its lease ends");
+            }
         }
         guard.disarm();
         Ok(Response::from_parts(parts, IdempotencyBody::full(body)))

@@ -76,12 +76,42 @@ impl IdempotencyScope {
     }
 }
 
+/// Proof of holding a claim, handed out by [`Claim::Acquired`]. `complete` and `release`
+/// take it, so a holder whose lease ran out (and whose key another request then
+/// claimed) can neither complete nor release that other request's claim.
+///
+/// ```
+/// use baas_core::idempotency::ClaimToken;
+/// assert_ne!(ClaimToken::generate(), ClaimToken::generate());
+/// let t = ClaimToken::generate();
+/// assert_eq!(ClaimToken::from_bytes(*t.as_bytes()), t);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClaimToken([u8; 16]);
+
+impl ClaimToken {
+    /// A fresh random token.
+    pub fn generate() -> Self {
+        ClaimToken(rand::random())
+    }
+
+    /// A token from its bytes (as a backend stored them).
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        ClaimToken(bytes)
+    }
+
+    /// The token's bytes, for storage.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
 /// The answer to [`IdempotencyStore::claim`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// The caller now holds the key and must run the request, then `complete` or
-    /// `release` it.
-    Acquired,
+    /// `release` it with this token.
+    Acquired(ClaimToken),
     /// The request already completed: here is its stored response (opaque bytes the
     /// layer wrote).
     Replay(Bytes),
@@ -99,6 +129,8 @@ pub enum Claim {
 /// - A claim not completed within its `lease` expires and the key may be claimed again.
 /// - A completed record is kept for its `ttl`, then `sweep` removes it.
 /// - Scopes are isolated: the same key in two scopes is two records.
+/// - Only the current holder settles a claim: `complete` and `release` with any other
+///   token (a holder whose lease ended and whose key was claimed again) change nothing.
 #[async_trait::async_trait]
 pub trait IdempotencyStore: Send + Sync + std::fmt::Debug {
     /// Claim `key` in `scope` for a request with `fingerprint`, holding it for at most
@@ -111,19 +143,28 @@ pub trait IdempotencyStore: Send + Sync + std::fmt::Debug {
         lease: Duration,
     ) -> Result<Claim, Error>;
 
-    /// Store the response of a claimed request, kept for `ttl`.
+    /// Store the response of the request holding the claim `token`, kept for `ttl`.
+    /// Returns `false`, storing nothing, when `token` no longer holds the claim (it was
+    /// released, swept, or expired and claimed again).
     async fn complete(
         &self,
         scope: &IdempotencyScope,
         key: &str,
+        token: &ClaimToken,
         fingerprint: &Fingerprint,
         response: Bytes,
         ttl: Duration,
-    ) -> Result<(), Error>;
+    ) -> Result<bool, Error>;
 
-    /// Give a claim back without storing anything (the request failed with a 5xx or was
-    /// rate limited), so the client may retry with the same key.
-    async fn release(&self, scope: &IdempotencyScope, key: &str) -> Result<(), Error>;
+    /// Give the claim `token` back without storing anything (the request failed with a
+    /// 5xx or was rate limited), so the client may retry with the same key. Does nothing
+    /// when `token` no longer holds the claim, or the record is completed.
+    async fn release(
+        &self,
+        scope: &IdempotencyScope,
+        key: &str,
+        token: &ClaimToken,
+    ) -> Result<(), Error>;
 
     /// Remove expired records; returns how many went.
     async fn sweep(&self) -> Result<u64, Error>;

@@ -480,15 +480,23 @@ impl IdempotencyStore for Recording {
         &self,
         scope: &IdempotencyScope,
         key: &str,
+        token: &ClaimToken,
         fp: &Fingerprint,
         response: Bytes,
         ttl: Duration,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         self.completed.lock().push(response.clone());
-        self.inner.complete(scope, key, fp, response, ttl).await
+        self.inner
+            .complete(scope, key, token, fp, response, ttl)
+            .await
     }
-    async fn release(&self, scope: &IdempotencyScope, key: &str) -> Result<(), Error> {
-        self.inner.release(scope, key).await
+    async fn release(
+        &self,
+        scope: &IdempotencyScope,
+        key: &str,
+        token: &ClaimToken,
+    ) -> Result<(), Error> {
+        self.inner.release(scope, key, token).await
     }
     async fn sweep(&self) -> Result<u64, Error> {
         self.inner.sweep().await
@@ -630,13 +638,14 @@ impl IdempotencyStore for Broken {
         &self,
         _: &IdempotencyScope,
         _: &str,
+        _: &ClaimToken,
         _: &Fingerprint,
         _: Bytes,
         _: Duration,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         Err(Error::new(crate::ErrorKind::Unavailable, "db down"))
     }
-    async fn release(&self, _: &IdempotencyScope, _: &str) -> Result<(), Error> {
+    async fn release(&self, _: &IdempotencyScope, _: &str, _: &ClaimToken) -> Result<(), Error> {
         Err(Error::new(crate::ErrorKind::Unavailable, "db down"))
     }
     async fn sweep(&self) -> Result<u64, Error> {
@@ -668,19 +677,20 @@ impl IdempotencyStore for CountingSweeps {
         _: &Fingerprint,
         _: Duration,
     ) -> Result<Claim, Error> {
-        Ok(Claim::Acquired)
+        Ok(Claim::Acquired(ClaimToken::generate()))
     }
     async fn complete(
         &self,
         _: &IdempotencyScope,
         _: &str,
+        _: &ClaimToken,
         _: &Fingerprint,
         _: Bytes,
         _: Duration,
-    ) -> Result<(), Error> {
-        Ok(())
+    ) -> Result<bool, Error> {
+        Ok(true)
     }
-    async fn release(&self, _: &IdempotencyScope, _: &str) -> Result<(), Error> {
+    async fn release(&self, _: &IdempotencyScope, _: &str, _: &ClaimToken) -> Result<(), Error> {
         Ok(())
     }
     async fn sweep(&self) -> Result<u64, Error> {

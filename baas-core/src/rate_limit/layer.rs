@@ -15,6 +15,7 @@ use crate::clock::{self, SharedClock};
 pub struct RateLimitLayer<X, K: Hash + Eq + Clone> {
     limiter: Arc<KeyedLimiter<K>>,
     extractor: X,
+    headers_when_allowed: bool,
 }
 
 impl<X, K: Hash + Eq + Clone> RateLimitLayer<X, K> {
@@ -30,7 +31,20 @@ impl<X, K: Hash + Eq + Clone> RateLimitLayer<X, K> {
 
     /// Use an existing limiter (e.g. one whose [`KeyedLimiter::sweep`] a task calls).
     pub fn from_limiter(limiter: Arc<KeyedLimiter<K>>, extractor: X) -> Self {
-        RateLimitLayer { limiter, extractor }
+        RateLimitLayer {
+            limiter,
+            extractor,
+            headers_when_allowed: true,
+        }
+    }
+
+    /// Send the `RateLimit` headers only on this limit's own 429s, not on the responses
+    /// it lets through. For an outer limit stacked over an inner one (as the standard
+    /// stack puts the per-IP limit over the per-principal one): the responses then carry
+    /// the inner limit's headers, and a 429 always describes the limit that refused it.
+    pub fn headers_only_when_limited(mut self) -> Self {
+        self.headers_when_allowed = false;
+        self
     }
 
     /// The shared limiter.
@@ -44,6 +58,7 @@ impl<X: Clone, K: Hash + Eq + Clone> Clone for RateLimitLayer<X, K> {
         RateLimitLayer {
             limiter: self.limiter.clone(),
             extractor: self.extractor.clone(),
+            headers_when_allowed: self.headers_when_allowed,
         }
     }
 }
@@ -60,6 +75,8 @@ impl<S, X: Clone, K: Hash + Eq + Clone> Layer<S> for RateLimitLayer<X, K> {
     type Service = RateLimit<S, X, K>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RateLimit::new(inner, self.limiter.clone(), self.extractor.clone())
+        let mut service = RateLimit::new(inner, self.limiter.clone(), self.extractor.clone());
+        service.headers_when_allowed = self.headers_when_allowed;
+        service
     }
 }

@@ -19,6 +19,7 @@ pub struct RateLimit<S, X, K: Hash + Eq + Clone> {
     inner: S,
     limiter: Arc<KeyedLimiter<K>>,
     extractor: X,
+    pub(super) headers_when_allowed: bool,
 }
 
 impl<S, X, K: Hash + Eq + Clone> RateLimit<S, X, K> {
@@ -28,6 +29,7 @@ impl<S, X, K: Hash + Eq + Clone> RateLimit<S, X, K> {
             inner,
             limiter,
             extractor,
+            headers_when_allowed: true,
         }
     }
 
@@ -43,6 +45,7 @@ impl<S: Clone, X: Clone, K: Hash + Eq + Clone> Clone for RateLimit<S, X, K> {
             inner: self.inner.clone(),
             limiter: self.limiter.clone(),
             extractor: self.extractor.clone(),
+            headers_when_allowed: self.headers_when_allowed,
         }
     }
 }
@@ -77,7 +80,8 @@ where
         };
         match self.limiter.check(&key) {
             decision @ Decision::Allowed { .. } => {
-                let headers = <S::Error as Refuse<S::Response>>::ANNOTATES
+                let headers = (self.headers_when_allowed
+                    && <S::Error as Refuse<S::Response>>::ANNOTATES)
                     .then(|| self.limiter.headers(decision));
                 ResponseFuture::called(self.inner.call(req), headers)
             }

@@ -233,7 +233,10 @@ impl StandardStack {
             }),
         };
         if let Some(quota) = ip_quota {
-            router = router.layer(RateLimitLayer::with_clock(quota, by_ip, self.clock.clone()));
+            router = router.layer(
+                RateLimitLayer::with_clock(quota, by_ip, self.clock.clone())
+                    .headers_only_when_limited(),
+            );
         }
         router = router.layer(
             ServiceBuilder::new()

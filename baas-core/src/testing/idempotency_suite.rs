@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::idempotency::{Claim, IdempotencyScope, IdempotencyStore};
+use crate::idempotency::{Claim, ClaimToken, IdempotencyScope, IdempotencyStore};
 use crate::tenant::TenantId;
 
 /// Run the whole [`IdempotencyStore`] contract against `store`.
@@ -38,11 +38,7 @@ pub async fn idempotency_store_suite(store: &dyn IdempotencyStore, advance: &dyn
 
     // A free key is acquired; the same request again is in flight; another is a mismatch.
     let k = key("basic");
-    assert_eq!(
-        claim(store, &scope_a, &k, &fp, lease).await,
-        Claim::Acquired,
-        "first claim"
-    );
+    let token = acquired(claim(store, &scope_a, &k, &fp, lease).await, "first claim");
     assert_eq!(
         claim(store, &scope_a, &k, &fp, lease).await,
         Claim::InFlight,
@@ -56,10 +52,39 @@ pub async fn idempotency_store_suite(store: &dyn IdempotencyStore, advance: &dyn
 
     // Completion stores the response byte for byte; it replays.
     let response = Bytes::from_static(b"\x00stored response\xff");
-    store
-        .complete(&scope_a, &k, &fp, response.clone(), ttl)
-        .await
-        .expect("complete");
+    assert!(
+        !store
+            .complete(
+                &scope_a,
+                &k,
+                &ClaimToken::generate(),
+                &fp,
+                response.clone(),
+                ttl
+            )
+            .await
+            .expect("complete with another token"),
+        "another token cannot complete the claim"
+    );
+    assert_eq!(
+        claim(store, &scope_a, &k, &fp, lease).await,
+        Claim::InFlight,
+        "still in flight after a foreign complete"
+    );
+    assert!(
+        store
+            .complete(&scope_a, &k, &token, &fp, response.clone(), ttl)
+            .await
+            .expect("complete"),
+        "the holder completes"
+    );
+    assert!(
+        !store
+            .complete(&scope_a, &k, &token, &fp, Bytes::from_static(b"again"), ttl)
+            .await
+            .expect("complete again"),
+        "a completed record is not completed twice"
+    );
     assert_eq!(
         claim(store, &scope_a, &k, &fp, lease).await,
         Claim::Replay(response.clone()),
@@ -72,31 +97,34 @@ pub async fn idempotency_store_suite(store: &dyn IdempotencyStore, advance: &dyn
     );
 
     // Scopes are isolated: the same key in another tenant, or anonymously, is free.
-    assert_eq!(
+    acquired(
         claim(store, &scope_b, &k, &fp, lease).await,
-        Claim::Acquired,
-        "tenant B sees tenant A's key"
+        "tenant B sees tenant A's key",
     );
-    assert_eq!(
+    acquired(
         claim(store, &anon, &k, &fp, lease).await,
-        Claim::Acquired,
-        "anonymous scope sees tenant A's key"
+        "anonymous scope sees tenant A's key",
     );
 
     // Release frees an in-flight claim, but never a completed record.
     let k2 = key("release");
+    let t2 = acquired(claim(store, &scope_a, &k2, &fp, lease).await, "release");
+    store
+        .release(&scope_a, &k2, &ClaimToken::generate())
+        .await
+        .expect("release with another token");
     assert_eq!(
         claim(store, &scope_a, &k2, &fp, lease).await,
-        Claim::Acquired
+        Claim::InFlight,
+        "another token cannot release the claim"
     );
-    store.release(&scope_a, &k2).await.expect("release");
-    assert_eq!(
+    store.release(&scope_a, &k2, &t2).await.expect("release");
+    acquired(
         claim(store, &scope_a, &k2, &other_fp, lease).await,
-        Claim::Acquired,
-        "released key claimable"
+        "released key claimable",
     );
     store
-        .release(&scope_a, &k)
+        .release(&scope_a, &k, &token)
         .await
         .expect("release completed");
     assert_eq!(
@@ -107,15 +135,60 @@ pub async fn idempotency_store_suite(store: &dyn IdempotencyStore, advance: &dyn
 
     // An abandoned claim expires with its lease.
     let k3 = key("lease");
-    assert_eq!(
+    let stale = acquired(
         claim(store, &scope_a, &k3, &fp, Duration::from_secs(5)).await,
-        Claim::Acquired
+        "lease",
     );
     advance(Duration::from_secs(6));
+    let fresh = acquired(
+        claim(store, &scope_a, &k3, &fp, lease).await,
+        "expired lease reclaimable",
+    );
+    assert_ne!(stale, fresh, "every claim has its own token");
+
+    // The stale holder (whose lease ended) can neither complete nor release the new
+    // holder's claim.
+    assert!(
+        !store
+            .complete(
+                &scope_a,
+                &k3,
+                &stale,
+                &fp,
+                Bytes::from_static(b"stale"),
+                ttl
+            )
+            .await
+            .expect("stale complete"),
+        "a stale holder completed another's claim"
+    );
+    store
+        .release(&scope_a, &k3, &stale)
+        .await
+        .expect("stale release");
     assert_eq!(
         claim(store, &scope_a, &k3, &fp, lease).await,
-        Claim::Acquired,
-        "expired lease reclaimable"
+        Claim::InFlight,
+        "a stale holder settled another's claim"
+    );
+    assert!(
+        store
+            .complete(
+                &scope_a,
+                &k3,
+                &fresh,
+                &fp,
+                Bytes::from_static(b"fresh"),
+                ttl
+            )
+            .await
+            .expect("complete"),
+        "the current holder completes"
+    );
+    assert_eq!(
+        claim(store, &scope_a, &k3, &fp, lease).await,
+        Claim::Replay(Bytes::from_static(b"fresh")),
+        "the current holder's response is stored"
     );
 
     // Concurrent claims of one free key: exactly one wins.
@@ -126,7 +199,7 @@ pub async fn idempotency_store_suite(store: &dyn IdempotencyStore, advance: &dyn
             .await;
     for outcome in outcomes {
         match outcome {
-            Claim::Acquired => wins += 1,
+            Claim::Acquired(_) => wins += 1,
             Claim::InFlight => {}
             other => panic!("unexpected concurrent claim outcome {other:?}"),
         }
@@ -135,28 +208,34 @@ pub async fn idempotency_store_suite(store: &dyn IdempotencyStore, advance: &dyn
 
     // Completed records expire with their ttl and the sweeper removes them.
     let k5 = key("ttl");
-    assert_eq!(
-        claim(store, &scope_a, &k5, &fp, lease).await,
-        Claim::Acquired
+    let t5 = acquired(claim(store, &scope_a, &k5, &fp, lease).await, "ttl");
+    assert!(
+        store
+            .complete(
+                &scope_a,
+                &k5,
+                &t5,
+                &fp,
+                Bytes::from_static(b"r"),
+                Duration::from_secs(60),
+            )
+            .await
+            .expect("complete")
     );
-    store
-        .complete(
-            &scope_a,
-            &k5,
-            &fp,
-            Bytes::from_static(b"r"),
-            Duration::from_secs(60),
-        )
-        .await
-        .expect("complete");
     advance(Duration::from_secs(61));
     let swept = store.sweep().await.expect("sweep");
     assert!(swept >= 1, "sweep removed nothing");
-    assert_eq!(
+    acquired(
         claim(store, &scope_a, &k5, &other_fp, lease).await,
-        Claim::Acquired,
-        "expired record still answers"
+        "expired record still answers",
     );
+}
+
+fn acquired(claim: Claim, what: &str) -> ClaimToken {
+    match claim {
+        Claim::Acquired(token) => token,
+        other => panic!("{what}: expected Acquired, got {other:?}"),
+    }
 }
 
 async fn claim(

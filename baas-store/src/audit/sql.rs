@@ -205,60 +205,70 @@ fn read(row: &QueryResult) -> Result<AuditRecord, Error> {
 impl AuditLog for SqlAuditLog {
     #[tracing::instrument(name = "baas_store.audit.append", skip_all, fields(tenant = %entry.tenant))]
     async fn append(&self, entry: AuditEntry) -> Result<AuditRecord, Error> {
-        entry.validate()?;
-        for _ in 0..APPEND_ATTEMPTS {
-            if let Some(record) = self.try_append(&entry).await? {
-                return Ok(record);
+        crate::telemetry::observed("sql", "audit.append", async {
+            entry.validate()?;
+            for _ in 0..APPEND_ATTEMPTS {
+                if let Some(record) = self.try_append(&entry).await? {
+                    return Ok(record);
+                }
+                tokio::task::yield_now().await;
             }
-            tokio::task::yield_now().await;
-        }
-        Err(Error::new(
-            ErrorKind::Unavailable,
-            "audit log is contended; try again",
-        ))
+            Err(Error::new(
+                ErrorKind::Unavailable,
+                "audit log is contended; try again",
+            ))
+        })
+        .await
     }
 
+    #[tracing::instrument(name = "baas_store.audit.list", skip_all, fields(tenant = %tenant))]
     async fn list(
         &self,
         tenant: &TenantId,
         after: u64,
         limit: u32,
     ) -> Result<Vec<AuditRecord>, Error> {
-        check_limit(limit)?;
-        list_on(self.db.connection(), tenant, after, limit).await
+        crate::telemetry::observed("sql", "audit.list", async {
+            check_limit(limit)?;
+            list_on(self.db.connection(), tenant, after, limit).await
+        })
+        .await
     }
 
     #[tracing::instrument(name = "baas_store.audit.verify", skip_all, fields(tenant = %tenant))]
     async fn verify(&self, tenant: &TenantId) -> Result<AuditVerification, Error> {
-        // One read transaction, so the head and the records are one snapshot: appends
-        // racing with the walk are not mistaken for tampering (REPEATABLE READ on
-        // Postgres; a SQLite read transaction is a snapshot already).
-        let conn = self.db.connection();
-        let tx = if conn.get_database_backend() == DbBackend::Postgres {
-            conn.begin_with_config(
-                Some(IsolationLevel::RepeatableRead),
-                Some(AccessMode::ReadOnly),
-            )
-            .await
-        } else {
-            conn.begin().await
-        }
-        .map_err(sql_error::db)?;
-        let head = head_on(&tx, tenant).await?;
-        let mut verifier = Verifier::new();
-        let mut after = 0;
-        loop {
-            let page = list_on(&tx, tenant, after, 1000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            for r in &page {
-                if let Some(broken) = verifier.step(r) {
-                    return Ok(broken);
+        crate::telemetry::observed("sql", "audit.verify", async {
+            // One read transaction, so the head and the records are one snapshot: appends
+            // racing with the walk are not mistaken for tampering (REPEATABLE READ on
+            // Postgres; a SQLite read transaction is a snapshot already).
+            let conn = self.db.connection();
+            let tx = if conn.get_database_backend() == DbBackend::Postgres {
+                conn.begin_with_config(
+                    Some(IsolationLevel::RepeatableRead),
+                    Some(AccessMode::ReadOnly),
+                )
+                .await
+            } else {
+                conn.begin().await
+            }
+            .map_err(sql_error::db)?;
+            let head = head_on(&tx, tenant).await?;
+            let mut verifier = Verifier::new();
+            let mut after = 0;
+            loop {
+                let page = list_on(&tx, tenant, after, 1000).await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                for r in &page {
+                    if let Some(broken) = verifier.step(r) {
+                        return Ok(broken);
+                    }
                 }
             }
-        }
-        tx.commit().await.map_err(sql_error::db)?;
-        Ok(verifier.finish(head))
+            tx.commit().await.map_err(sql_error::db)?;
+            Ok(verifier.finish(head))
+        })
+        .await
     }
 }
 

@@ -4,6 +4,75 @@
 
 use baas_core::{Error, ErrorKind};
 
+/// Blob outcomes a caller may need to tell apart beyond their [`ErrorKind`]. They travel
+/// as the `source` of a [`baas_core::Error`]; find one with [`BlobError::find`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), baas_core::Error> {
+/// use baas_core::{ManualClock, MasterKey, TenantId};
+/// use baas_store::blob::{BlobError, BlobStore, ByteRange, ObjectBlobStore, UrlSigner, body_from_bytes};
+///
+/// let store = ObjectBlobStore::memory(UrlSigner::new(&MasterKey::generate(), ManualClock::new().shared()));
+/// let t = TenantId::new("acme")?;
+/// store.put(&t, "k", "text/plain", body_from_bytes("0123456789")).await?;
+/// let err = store.get(&t, "k", Some(ByteRange::From(10))).await.unwrap_err();
+/// // HTTP: 416 Range Not Satisfiable with `Content-Range: bytes */10`.
+/// assert_eq!(BlobError::find(&err), Some(&BlobError::RangeNotSatisfiable { size: 10 }));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlobError {
+    /// The asked-for byte range selects nothing of an object of `size` bytes (HTTP 416,
+    /// `Content-Range: bytes */<size>`). Its kind is [`ErrorKind::Invalid`], for callers
+    /// that do not look closer.
+    #[error("range not satisfiable (object is {size} bytes)")]
+    RangeNotSatisfiable {
+        /// The object's size.
+        size: u64,
+    },
+}
+
+impl BlobError {
+    /// The kind this maps to.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            BlobError::RangeNotSatisfiable { .. } => ErrorKind::Invalid,
+        }
+    }
+
+    /// This as a [`baas_core::Error`] of its kind, keeping itself as the source.
+    pub fn into_error(self) -> Error {
+        let message = self.to_string();
+        let err = match self {
+            BlobError::RangeNotSatisfiable { .. } => {
+                Error::new(self.kind(), message).with_field("range", "not satisfiable")
+            }
+        };
+        err.with_source(self)
+    }
+
+    /// The `BlobError` inside `err`, if it came from one.
+    pub fn find(err: &Error) -> Option<&BlobError> {
+        let mut current = std::error::Error::source(err);
+        while let Some(e) = current {
+            if let Some(found) = e.downcast_ref::<BlobError>() {
+                return Some(found);
+            }
+            current = e.source();
+        }
+        None
+    }
+}
+
+impl From<BlobError> for Error {
+    fn from(err: BlobError) -> Self {
+        err.into_error()
+    }
+}
+
 /// Turn an object_store error into an [`Error`] of the matching kind.
 pub(crate) fn from_object_store(err: object_store::Error) -> Error {
     use object_store::Error as E;

@@ -4,8 +4,9 @@
 //! ([`ErrorKind::Malformed`]) when it is empty, longer than [`MAX_KEY_BYTES`], starts or
 //! ends with `/`, has an empty segment (`a//b`), contains `..` anywhere (even inside a
 //! segment), is a `.` segment, or contains a control character or U+10FFFF (a
-//! noncharacter). Every accepted key maps
-//! below `tenants/<tenant>/objects/`, so no key can reach another tenant's objects.
+//! noncharacter). Keys are never object-store paths: an object's bytes live at
+//! `tenants/<tenant>/blobs/<version>`, found through the tenant's ledger, so no key can
+//! reach another tenant's objects.
 //!
 //! ```
 //! use baas_store::blob::{validate_key, validate_prefix};
@@ -97,10 +98,29 @@ pub fn validate_content_type(content_type: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Where `key` of `tenant` lives: `tenants/<tenant>/objects/<key>`, each key segment
-/// percent-encoded by object_store where a backend could misread it. The key must have
-/// passed [`validate_key`].
-pub(crate) fn object_path(tenant: &TenantId, key: &str) -> Path {
+/// Where the bytes of `meta` (an object of `tenant`) live: `tenants/<tenant>/blobs/<version>`,
+/// or, for an object stored before versions existed, `tenants/<tenant>/objects/<key>`.
+pub(crate) fn data_path(tenant: &TenantId, key: &str, version: &str) -> Path {
+    if version.is_empty() {
+        legacy_object_path(tenant, key)
+    } else {
+        version_path(tenant, version)
+    }
+}
+
+/// `tenants/<tenant>/blobs/<version>`: one stored version of an object.
+pub(crate) fn version_path(tenant: &TenantId, version: &str) -> Path {
+    Path::from_iter(
+        ["tenants", tenant.as_str(), "blobs", version]
+            .into_iter()
+            .map(PathPart::from),
+    )
+}
+
+/// Where `key` of `tenant` lived before versions: `tenants/<tenant>/objects/<key>`, each
+/// key segment percent-encoded by object_store where a backend could misread it. The
+/// key must have passed [`validate_key`].
+pub(crate) fn legacy_object_path(tenant: &TenantId, key: &str) -> Path {
     let parts = ["tenants", tenant.as_str(), "objects"]
         .into_iter()
         .chain(key.split('/'))
@@ -179,7 +199,7 @@ mod tests {
     #[test]
     fn keys_stay_inside_their_tenant() {
         let t = TenantId::new("acme").unwrap();
-        let p = object_path(&t, "a/b#1/c?d");
+        let p = legacy_object_path(&t, "a/b#1/c?d");
         let s = p.as_ref();
         assert!(s.starts_with("tenants/acme/objects/a/"), "{s}");
         assert_eq!(p.parts().count(), 6, "{s}");

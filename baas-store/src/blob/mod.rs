@@ -8,10 +8,13 @@
 //! | [`ObjectBlobStore`] | the implementation over object_store: local files (default), memory, S3 (feature `s3`) |
 //! | [`BlobLedger`] | object metadata and per-tenant usage, reserve → commit/release: [`MemoryBlobLedger`], `SqlBlobLedger` (feature `sql`) |
 //! | [`UrlSigner`] | HMAC-signed, expiring URLs keyed from the master key (S3 presigns instead) |
+//! | [`BlobError`] | typed outcomes inside errors, such as an unsatisfiable range (HTTP 416) |
 //! | [`validate_key`] | the key rules: no `..`, no leading/trailing `/`, no empty segment, no control characters, ≤ 1024 bytes |
 //!
-//! Objects live at `tenants/<tenant>/objects/<key>` in the object store; a key can never
-//! reach outside its tenant.
+//! Every put writes a new version at `tenants/<tenant>/blobs/<version>` in the object
+//! store; the ledger maps each key to its current version, so a key never reaches
+//! outside its tenant, and a failed or racing put never touches bytes another
+//! operation needs.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -54,6 +57,12 @@ mod key;
 #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
 #[path = "../migrations/m20261127_000100_blobs.rs"]
 pub mod migration;
+/// The migration adding blob versions and per-upload reservations
+/// (`m20261127_000300_blob_versions`).
+#[cfg(feature = "sql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+#[path = "../migrations/m20261127_000300_blob_versions.rs"]
+pub mod migration_versions;
 mod object;
 mod quota;
 mod signed_url;
@@ -65,11 +74,13 @@ mod store;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+pub use error::BlobError;
 pub use key::{
     MAX_CONTENT_TYPE_BYTES, MAX_KEY_BYTES, validate_content_type, validate_key, validate_prefix,
 };
 pub use object::{DEFAULT_PART_SIZE, DEFAULT_RESERVE_STEP, ObjectBlobStore, body_from_bytes};
-pub use quota::{BlobLedger, DynBlobLedger, MemoryBlobLedger};
+pub use object::{DEFAULT_RESERVATION_LEASE, spawn_reconciler};
+pub use quota::{BlobLedger, Committed, DynBlobLedger, MemoryBlobLedger, UploadId};
 pub use signed_url::{
     DEFAULT_SIGNED_URL_PREFIX, SIGNED_URL_KEY_LABEL, SignedUrlParts, UrlSigner, validate_expiry,
 };

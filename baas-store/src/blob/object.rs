@@ -19,10 +19,11 @@ use object_store::{
     WriteMultipart,
 };
 use sha2::{Digest as _, Sha256};
+use uuid::Uuid;
 
-use super::error::from_object_store;
-use super::key::{object_path, validate_content_type, validate_key, validate_prefix};
-use super::quota::{BlobLedger, MemoryBlobLedger, Reservation};
+use super::error::{BlobError, from_object_store};
+use super::key::{data_path, validate_content_type, validate_key, validate_prefix, version_path};
+use super::quota::{BlobLedger, Committed, MemoryBlobLedger, Reservation};
 use super::signed_url::{UrlSigner, validate_expiry};
 use super::store::{
     BlobBody, BlobLimits, BlobMeta, BlobStore, ByteRange, ByteStream, ListPage, MAX_LIST_LIMIT,
@@ -44,18 +45,25 @@ const FILE_CHUNK: u64 = 256 << 10;
 
 /// A [`BlobStore`] over an [`ObjectStore`].
 ///
-/// Object bytes live at `tenants/<tenant>/objects/<key>` in the object store; the
-/// metadata (size, content type, SHA-256, time) and the tenant's usage live in the
-/// [`BlobLedger`], which is the source of truth for `head` and `list`.
+/// Every put writes a new version at `tenants/<tenant>/blobs/<version>`; the metadata
+/// (size, content type, SHA-256, time, version) and the tenant's usage live in the
+/// [`BlobLedger`], which is the source of truth for `head`, `get` and `list`. The
+/// ledger's commit is the one atomic step that makes a version current; whoever
+/// unlinks a version from the ledger (a replacing put, a delete) deletes its bytes. So
+/// a failed replace never touches the old object, and puts and deletes of one key
+/// racing on any number of processes leave the ledger and the bytes agreeing (a crash
+/// between the write and the commit can leave unreferenced bytes, never a dangling
+/// entry).
 ///
 /// An upload streams: the first part is buffered (up to the part size); a small object
-/// is then written with one `put`, a larger one with a multipart upload whose staged
-/// parts are discarded if anything fails. Either way the object appears (or replaces
-/// the old one) atomically when complete.
+/// is then written with one `put` and committed with a quota check, a larger one with
+/// a multipart upload that reserves quota as it goes and whose staged parts are
+/// discarded if anything fails. Reservations of a process that dies mid-upload expire
+/// after [`with_reservation_lease`](Self::with_reservation_lease) (run
+/// [`spawn_reconciler`]).
 ///
-/// Concurrent writers of the *same* key on different processes race: the last upload
-/// to complete holds the bytes, and the ledger keeps the metadata of the last commit.
-/// `get` notices a size mismatch and answers `Conflict`.
+/// With S3, signed URLs are presigned for the current version: after a replace or a
+/// delete, an older URL answers 404.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -85,6 +93,8 @@ pub struct ObjectBlobStore {
     limits: BlobLimits,
     part_size: usize,
     reserve_step: u64,
+    reservation_lease: Duration,
+    backend: &'static str,
 }
 
 impl fmt::Debug for ObjectBlobStore {
@@ -114,16 +124,20 @@ impl ObjectBlobStore {
             limits: BlobLimits::default(),
             part_size: DEFAULT_PART_SIZE,
             reserve_step: DEFAULT_RESERVE_STEP,
+            reservation_lease: DEFAULT_RESERVATION_LEASE,
+            backend: "object_store",
         }
     }
 
     /// Objects and ledger in memory, for tests and development.
     pub fn memory(signer: UrlSigner) -> Self {
-        Self::new(
+        let mut store = Self::new(
             Arc::new(object_store::memory::InMemory::new()),
             Arc::new(MemoryBlobLedger::new()),
             signer,
-        )
+        );
+        store.backend = "memory";
+        store
     }
 
     /// Objects as files under `root` (created if missing), accounting in `ledger`.
@@ -138,7 +152,9 @@ impl ObjectBlobStore {
         })?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(root)
             .map_err(from_object_store)?;
-        Ok(Self::new(Arc::new(fs), ledger, signer))
+        let mut store = Self::new(Arc::new(fs), ledger, signer);
+        store.backend = "local";
+        Ok(store)
     }
 
     /// Objects in S3 (or an S3-compatible server); signed URLs are presigned by S3.
@@ -150,7 +166,9 @@ impl ObjectBlobStore {
         signer: UrlSigner,
     ) -> Self {
         let presigner: Arc<dyn object_store::signer::Signer> = Arc::new(s3.clone());
-        Self::new(Arc::new(s3), ledger, signer).with_presigner(Some(presigner))
+        let mut store = Self::new(Arc::new(s3), ledger, signer).with_presigner(Some(presigner));
+        store.backend = "s3";
+        store
     }
 
     /// Have `presigner` (the object store's own signer, such as S3's) make signed URLs
@@ -195,20 +213,78 @@ impl ObjectBlobStore {
         &self.store
     }
 
-    async fn upload(
+    /// Set how long an upload's quota reservation outlives its last step: a process
+    /// that dies mid-upload holds the bytes until then (see [`spawn_reconciler`]).
+    pub fn with_reservation_lease(mut self, lease: Duration) -> Self {
+        self.reservation_lease = lease;
+        self
+    }
+
+    /// Give back the quota reservations of uploads whose process died (their lease
+    /// ran out). Returns how many were released. [`spawn_reconciler`] runs this
+    /// periodically.
+    pub async fn reconcile(&self) -> Result<u64, Error> {
+        let released = self
+            .ledger
+            .expire_reservations(self.signer.clock().now())
+            .await?;
+        if released > 0 {
+            tracing::info!(released, "expired blob quota reservations released");
+        }
+        Ok(released)
+    }
+
+    /// Delete the bytes of an object the ledger no longer names (replaced or
+    /// deleted). Best effort: a failure leaves unreferenced bytes, never a dangling
+    /// ledger entry.
+    async fn discard(&self, tenant: &TenantId, old: &BlobMeta) {
+        let path = data_path(tenant, &old.key, &old.version);
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(err) => {
+                tracing::warn!(tenant = %tenant, error = %err, "could not delete the bytes of a replaced or deleted object");
+            }
+        }
+    }
+
+    /// Remove bytes that were written but never committed.
+    async fn discard_path(&self, tenant: &TenantId, path: &Path) {
+        match self.store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(err) => {
+                tracing::warn!(tenant = %tenant, error = %err, "could not remove an uncommitted object");
+            }
+        }
+    }
+
+    /// Stream `body` to `path` as a multipart upload, reserving quota as it goes.
+    /// `first` holds the chunks already read (`size` bytes). On failure the staged
+    /// parts are aborted and nothing is left at `path`.
+    #[allow(clippy::too_many_arguments)]
+    async fn upload_multipart(
         &self,
         tenant: &TenantId,
-        key: &str,
         path: &Path,
+        first: Vec<Bytes>,
         mut body: PutBody,
+        mut size: u64,
+        hasher: &mut Sha256,
         reservation: &mut Reservation,
-    ) -> Result<(u64, String), Error> {
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
-        let mut first: Vec<Bytes> = Vec::new();
-        let mut buffered: usize = 0;
-        let mut multipart: Option<WriteMultipart> = None;
-
+    ) -> Result<u64, Error> {
+        match reservation.ensure(size).await {
+            Ok(true) => {}
+            Ok(false) => return Err(quota_exceeded()),
+            Err(err) => return Err(err),
+        }
+        let upload = self
+            .store
+            .put_multipart(path)
+            .await
+            .map_err(from_object_store)?;
+        let mut upload = WriteMultipart::new_with_chunk_size(upload, self.part_size);
+        for chunk in first {
+            upload.put(chunk);
+        }
         let failure = loop {
             let chunk = match body.next().await {
                 None => break None,
@@ -220,71 +296,65 @@ impl ObjectBlobStore {
             }
             size += chunk.len() as u64;
             if size > self.limits.max_object_bytes {
-                break Some(Error::new(
-                    ErrorKind::PayloadTooLarge,
-                    format!(
-                        "object is larger than {} bytes",
-                        self.limits.max_object_bytes
-                    ),
-                ));
+                break Some(too_large(self.limits.max_object_bytes));
             }
             match reservation.ensure(size).await {
                 Ok(true) => {}
-                Ok(false) => {
-                    break Some(Error::new(
-                        ErrorKind::QuotaExceeded,
-                        "the tenant's storage quota would be exceeded",
-                    ));
-                }
+                Ok(false) => break Some(quota_exceeded()),
                 Err(err) => break Some(err),
             }
             hasher.update(&chunk);
-            if let Some(upload) = multipart.as_mut() {
-                if let Err(err) = upload.wait_for_capacity(PART_CONCURRENCY).await {
-                    break Some(from_object_store(err));
-                }
-                upload.put(chunk);
-                continue;
+            if let Err(err) = upload.wait_for_capacity(PART_CONCURRENCY).await {
+                break Some(from_object_store(err));
             }
-            buffered += chunk.len();
-            first.push(chunk);
-            if buffered >= self.part_size {
-                let upload = match self.store.put_multipart(path).await {
-                    Ok(upload) => upload,
-                    Err(err) => break Some(from_object_store(err)),
-                };
-                let mut upload = WriteMultipart::new_with_chunk_size(upload, self.part_size);
-                for chunk in first.drain(..) {
-                    upload.put(chunk);
-                }
-                multipart = Some(upload);
-            }
+            upload.put(chunk);
         };
-
         if let Some(err) = failure {
-            if let Some(upload) = multipart
-                && let Err(abort) = upload.abort().await
-            {
+            if let Err(abort) = upload.abort().await {
                 tracing::warn!(tenant = %tenant, error = %abort, "could not abort a multipart upload");
             }
             return Err(err);
         }
-        match multipart {
-            Some(upload) => {
-                upload.finish().await.map_err(from_object_store)?;
-            }
-            None => {
-                let payload: PutPayload = first.into_iter().collect();
-                self.store
-                    .put(path, payload)
-                    .await
-                    .map_err(from_object_store)?;
-            }
-        }
-        tracing::debug!(tenant = %tenant, key, size, "blob stored");
-        Ok((size, hex(&hasher.finalize())))
+        upload.finish().await.map_err(from_object_store)?;
+        Ok(size)
     }
 }
+
+fn quota_exceeded() -> Error {
+    Error::new(
+        ErrorKind::QuotaExceeded,
+        "the tenant's storage quota would be exceeded",
+    )
+}
+
+fn too_large(max: u64) -> Error {
+    Error::new(
+        ErrorKind::PayloadTooLarge,
+        format!("object is larger than {max} bytes"),
+    )
+}
+
+/// Run [`ObjectBlobStore::reconcile`] every `interval` (at once, then periodically)
+/// until the handle is aborted, so quota held by uploads of a crashed process comes
+/// back once their lease runs out. Failures are logged and retried next time.
+pub fn spawn_reconciler(
+    store: Arc<ObjectBlobStore>,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(err) = store.reconcile().await {
+                tracing::warn!(error = ?err, "blob reconciliation failed; retrying later");
+            }
+        }
+    })
+}
+
+/// How long a quota reservation outlives its upload's last step by default: 1 hour.
+pub const DEFAULT_RESERVATION_LEASE: Duration = Duration::from_secs(3600);
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -343,49 +413,113 @@ impl BlobStore for ObjectBlobStore {
         tenant: &TenantId,
         key: &str,
         content_type: &str,
-        body: PutBody,
+        mut body: PutBody,
     ) -> Result<PutOutcome, Error> {
-        validate_key(key)?;
-        validate_content_type(content_type)?;
-        let path = object_path(tenant, key);
-        let mut reservation = Reservation::new(
-            self.ledger.clone(),
-            tenant.clone(),
-            self.limits.tenant_quota_bytes,
-            self.reserve_step,
-        );
-        let uploaded = self
-            .upload(tenant, key, &path, body, &mut reservation)
-            .await;
-        let (size, sha256) = match uploaded {
-            Ok(done) => done,
-            Err(err) => {
-                reservation.release().await?;
-                return Err(err);
-            }
-        };
-        let meta = BlobMeta {
-            key: key.to_owned(),
-            size,
-            content_type: content_type.to_owned(),
-            sha256,
-            created_at: self.signer.clock().now(),
-        };
-        match reservation.commit(&meta).await {
-            Ok(old) => Ok(PutOutcome {
-                meta,
-                created: old.is_none(),
-            }),
-            Err(err) => {
-                // Nothing is recorded: take the bytes away again so they do not
-                // linger uncounted.
-                if let Err(del) = self.store.delete(&path).await {
-                    tracing::warn!(tenant = %tenant, error = %del, "could not remove an uncommitted object");
+        crate::telemetry::observed(self.backend, "blob.put", async {
+            validate_key(key)?;
+            validate_content_type(content_type)?;
+            // Every put writes its own version; the ledger commit makes it current.
+            let version = Uuid::now_v7().simple().to_string();
+            let path = version_path(tenant, &version);
+            let quota = self.limits.tenant_quota_bytes;
+
+            // Read up to one part into memory: a small object is then known whole before
+            // anything is written.
+            let mut hasher = Sha256::new();
+            let mut size: u64 = 0;
+            let mut first: Vec<Bytes> = Vec::new();
+            let mut complete = false;
+            loop {
+                let chunk = match body.next().await {
+                    None => {
+                        complete = true;
+                        break;
+                    }
+                    Some(Ok(chunk)) => chunk,
+                    Some(Err(err)) => return Err(Error::from_boxed(err)),
+                };
+                if chunk.is_empty() {
+                    continue;
                 }
-                reservation.release().await?;
-                Err(err)
+                size += chunk.len() as u64;
+                if size > self.limits.max_object_bytes {
+                    return Err(too_large(self.limits.max_object_bytes));
+                }
+                hasher.update(&chunk);
+                first.push(chunk);
+                if size >= self.part_size as u64 {
+                    break;
+                }
             }
-        }
+
+            let mut reservation = None;
+            if complete {
+                let payload: PutPayload = first.into_iter().collect();
+                self.store
+                    .put(&path, payload)
+                    .await
+                    .map_err(from_object_store)?;
+            } else {
+                // A large object streams as a multipart upload, reserving quota as it
+                // goes, with the object it replaces credited.
+                let credit = self.ledger.get(tenant, key).await?.map_or(0, |m| m.size);
+                let mut held = Reservation::new(
+                    self.ledger.clone(),
+                    tenant.clone(),
+                    quota.saturating_add(credit),
+                    self.reserve_step,
+                    self.reservation_lease,
+                    self.signer.clock().clone(),
+                );
+                match self
+                    .upload_multipart(tenant, &path, first, body, size, &mut hasher, &mut held)
+                    .await
+                {
+                    Ok(total) => size = total,
+                    Err(err) => {
+                        held.release().await?;
+                        return Err(err);
+                    }
+                }
+                reservation = Some(held);
+            }
+
+            let meta = BlobMeta {
+                key: key.to_owned(),
+                size,
+                content_type: content_type.to_owned(),
+                sha256: hex(&hasher.finalize()),
+                created_at: self.signer.clock().now(),
+                version,
+            };
+            let committed = match reservation.as_mut() {
+                Some(held) => held.commit(&meta, quota).await,
+                None => self.ledger.commit(tenant, &meta, None, Some(quota)).await,
+            };
+            let failure = match committed {
+                Ok(Committed::Stored { replaced }) => {
+                    if let Some(old) = &replaced {
+                        self.discard(tenant, old).await;
+                    }
+                    tracing::debug!(tenant = %tenant, key, size, "blob stored");
+                    crate::telemetry::blob_bytes("in", size);
+                    return Ok(PutOutcome {
+                        meta,
+                        created: replaced.is_none(),
+                    });
+                }
+                Ok(Committed::OverQuota) => quota_exceeded(),
+                Err(err) => err,
+            };
+            // Nothing is recorded: the new version is no one's, remove it. The previous
+            // object (if any) is untouched.
+            self.discard_path(tenant, &path).await;
+            if let Some(mut held) = reservation {
+                held.release().await?;
+            }
+            Err(failure)
+        })
+        .await
     }
 
     #[tracing::instrument(name = "blob.get", skip(self), fields(tenant = %tenant))]
@@ -395,60 +529,83 @@ impl BlobStore for ObjectBlobStore {
         key: &str,
         range: Option<ByteRange>,
     ) -> Result<BlobBody, Error> {
-        let meta = self.head(tenant, key).await?;
-        let resolved = match range {
-            Some(r) => Some(r.resolve(meta.size).ok_or_else(|| {
-                Error::new(ErrorKind::Invalid, "range not satisfiable")
-                    .with_field("range", "not satisfiable")
-            })?),
-            None => None,
-        };
-        let options = GetOptions {
-            range: resolved.clone().map(GetRange::Bounded),
-            ..GetOptions::default()
-        };
-        let result = self
-            .store
-            .get_opts(&object_path(tenant, key), options)
-            .await
-            .map_err(from_object_store)?;
-        if result.meta.size != meta.size {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                "object is being replaced; try again",
-            ));
-        }
-        let served = result.range.clone();
-        let body = match result.payload {
-            GetResultPayload::File(file, _) => file_stream(file, served.clone()),
-            GetResultPayload::Stream(stream) => stream.map_err(from_object_store).boxed(),
-        };
-        Ok(BlobBody {
-            meta,
-            range: served,
-            partial: resolved.is_some(),
-            body,
+        crate::telemetry::observed(self.backend, "blob.get", async {
+            let mut retried = false;
+            loop {
+                let meta = self.head(tenant, key).await?;
+                let resolved = match range {
+                    Some(r) => Some(
+                        r.resolve(meta.size)
+                            .ok_or(BlobError::RangeNotSatisfiable { size: meta.size })?,
+                    ),
+                    None => None,
+                };
+                let options = GetOptions {
+                    range: resolved.clone().map(GetRange::Bounded),
+                    ..GetOptions::default()
+                };
+                let path = data_path(tenant, key, &meta.version);
+                let result = match self.store.get_opts(&path, options).await {
+                    Ok(result) => result,
+                    // Replaced or deleted between the ledger read and the fetch: look again.
+                    Err(object_store::Error::NotFound { .. }) if !retried => {
+                        retried = true;
+                        continue;
+                    }
+                    Err(err) => return Err(from_object_store(err)),
+                };
+                if result.meta.size != meta.size {
+                    return Err(Error::new(
+                        ErrorKind::Conflict,
+                        "object is being replaced; try again",
+                    ));
+                }
+                let served = result.range.clone();
+                let body = match result.payload {
+                    GetResultPayload::File(file, _) => file_stream(file, served.clone()),
+                    GetResultPayload::Stream(stream) => stream.map_err(from_object_store).boxed(),
+                };
+                crate::telemetry::blob_bytes("out", served.end - served.start);
+                return Ok(BlobBody {
+                    meta,
+                    range: served,
+                    partial: resolved.is_some(),
+                    body,
+                });
+            }
         })
+        .await
     }
 
+    #[tracing::instrument(name = "blob.head", level = "debug", skip(self), fields(tenant = %tenant))]
     async fn head(&self, tenant: &TenantId, key: &str) -> Result<BlobMeta, Error> {
-        validate_key(key)?;
-        self.ledger
-            .get(tenant, key)
-            .await?
-            .ok_or_else(|| Error::not_found("object not found"))
+        crate::telemetry::observed(self.backend, "blob.head", async {
+            validate_key(key)?;
+            self.ledger
+                .get(tenant, key)
+                .await?
+                .ok_or_else(|| Error::not_found("object not found"))
+        })
+        .await
     }
 
     #[tracing::instrument(name = "blob.delete", skip(self), fields(tenant = %tenant))]
     async fn delete(&self, tenant: &TenantId, key: &str) -> Result<bool, Error> {
-        validate_key(key)?;
-        match self.store.delete(&object_path(tenant, key)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(err) => return Err(from_object_store(err)),
-        }
-        Ok(self.ledger.remove(tenant, key).await?.is_some())
+        crate::telemetry::observed(self.backend, "blob.delete", async {
+            validate_key(key)?;
+            // The ledger decides; then the bytes of exactly the version it forgot go.
+            match self.ledger.remove(tenant, key).await? {
+                Some(old) => {
+                    self.discard(tenant, &old).await;
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        })
+        .await
     }
 
+    #[tracing::instrument(name = "blob.list", skip(self), fields(tenant = %tenant))]
     async fn list(
         &self,
         tenant: &TenantId,
@@ -456,49 +613,61 @@ impl BlobStore for ObjectBlobStore {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<ListPage, Error> {
-        validate_prefix(prefix)?;
-        if !(1..=MAX_LIST_LIMIT).contains(&limit) {
-            return Err(Error::field("limit", "must be between 1 and 1000"));
-        }
-        let after = cursor.map(decode_cursor).transpose()?;
-        let mut items = self
-            .ledger
-            .list(tenant, prefix, after.as_deref(), limit + 1)
-            .await?;
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|m| encode_cursor(&m.key))
-        } else {
-            None
-        };
-        Ok(ListPage { items, next_cursor })
+        crate::telemetry::observed(self.backend, "blob.list", async {
+            validate_prefix(prefix)?;
+            if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+                return Err(
+                    Error::new(ErrorKind::Malformed, "limit must be between 1 and 1000")
+                        .with_field("limit", "must be between 1 and 1000"),
+                );
+            }
+            let after = cursor.map(decode_cursor).transpose()?;
+            let mut items = self
+                .ledger
+                .list(tenant, prefix, after.as_deref(), limit + 1)
+                .await?;
+            let next_cursor = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|m| encode_cursor(&m.key))
+            } else {
+                None
+            };
+            Ok(ListPage { items, next_cursor })
+        })
+        .await
     }
 
+    #[tracing::instrument(name = "blob.signed_url", skip(self), fields(tenant = %tenant))]
     async fn signed_url(
         &self,
         tenant: &TenantId,
         key: &str,
         expires_in: Duration,
     ) -> Result<SignedUrl, Error> {
-        validate_key(key)?;
-        validate_expiry(expires_in)?;
-        #[cfg(feature = "s3")]
-        if let Some(presigner) = &self.presigner {
-            let url = presigner
-                .signed_url(
-                    object_store::signer::Method::GET,
-                    &object_path(tenant, key),
-                    expires_in,
-                )
-                .await
-                .map_err(from_object_store)?;
-            return Ok(SignedUrl {
-                url: url.to_string(),
-                expires_at: self.signer.clock().now() + expires_in,
-                kind: super::store::SignedUrlKind::Presigned,
-            });
-        }
-        self.signer.sign(tenant, key, expires_in)
+        crate::telemetry::observed(self.backend, "blob.signed_url", async {
+            validate_key(key)?;
+            validate_expiry(expires_in)?;
+            #[cfg(feature = "s3")]
+            if let Some(presigner) = &self.presigner {
+                // S3 serves the bytes itself: sign the current version's path.
+                let meta = self.head(tenant, key).await?;
+                let url = presigner
+                    .signed_url(
+                        object_store::signer::Method::GET,
+                        &data_path(tenant, key, &meta.version),
+                        expires_in,
+                    )
+                    .await
+                    .map_err(from_object_store)?;
+                return Ok(SignedUrl {
+                    url: url.to_string(),
+                    expires_at: self.signer.clock().now() + expires_in,
+                    kind: super::store::SignedUrlKind::Presigned,
+                });
+            }
+            self.signer.sign(tenant, key, expires_in)
+        })
+        .await
     }
 
     async fn verify_signed_url(

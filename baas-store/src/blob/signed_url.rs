@@ -306,6 +306,21 @@ mod tests {
     }
 
     #[test]
+    fn debug_hides_the_signature() {
+        let clock = ManualClock::new();
+        let s = signer(&clock, &MasterKey::generate());
+        let t = TenantId::new("acme").unwrap();
+        let url = s.sign(&t, "a/b", Duration::from_secs(100)).unwrap();
+        let p = SignedUrlParts::parse(&url.url, s.prefix()).unwrap();
+        let shown = format!("{url:?}");
+        assert!(!shown.contains(&p.signature), "{shown}");
+        assert!(
+            shown.contains("/v1/files-signed/acme/a/b?[REDACTED]"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn expiry_bounds() {
         let clock = ManualClock::new();
         let s = signer(&clock, &MasterKey::generate());

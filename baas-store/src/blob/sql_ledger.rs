@@ -1,10 +1,14 @@
 //! [`SqlBlobLedger`]: the quota ledger in SQLite or Postgres, through sea-orm.
 //!
-//! Tables come from the migration `m20261127_000100_blobs`. Every statement is built
-//! with sea-query and bound parameters. A reservation is one conditional `UPDATE …
-//! SET bytes_reserved = bytes_reserved + n WHERE tenant = ? AND bytes_used +
-//! bytes_reserved + n <= limit`, so concurrent reservations cannot overshoot; commits
-//! and removals run in a transaction that first locks the tenant's usage row.
+//! Tables come from the migrations `m20261127_000100_blobs` and
+//! `m20261127_000300_blob_versions`. Every statement is built with sea-query and bound
+//! parameters. Every write runs in a transaction that first locks the tenant's usage
+//! row (an upsert), so a tenant's reservations, commits, releases and removals are
+//! serialised. A reservation is a conditional `UPDATE … SET bytes_reserved =
+//! bytes_reserved + n WHERE … bytes_used + bytes_reserved + n <= limit` plus the
+//! upload's row in `blob_reservations`; giving it back deletes that row and subtracts
+//! exactly the bytes it held, so `bytes_reserved` never goes below zero however often
+//! a reservation is released, committed or expired.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,14 +17,15 @@ use baas_core::{Error, TenantId};
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait as _};
 
-use super::migration::{BlobObjects as O, TenantUsage as U};
-use super::quota::BlobLedger;
+use super::migration::{BlobObjects as O, BlobReservations as R, TenantUsage as U};
+use super::quota::{BlobLedger, Committed, UploadId};
 use super::store::{BlobMeta, Usage};
 use crate::sql_error::db as from_db; // the one DbErr mapping of this crate
 
 /// A [`BlobLedger`] in the database (`blob_objects`, `tenant_usage`).
 ///
-/// Run the migration `m20261127_000100_blobs` first.
+/// Run the framework's migrations (or `m20261127_000100_blobs` and
+/// `m20261127_000300_blob_versions`) first.
 #[derive(Debug, Clone)]
 pub struct SqlBlobLedger {
     db: DatabaseConnection,
@@ -43,7 +48,14 @@ fn millis(t: SystemTime) -> i64 {
         .unwrap_or(0)
 }
 
-const META_COLUMNS: [O; 5] = [O::Key, O::Size, O::ContentType, O::Sha256, O::CreatedAt];
+const META_COLUMNS: [O; 6] = [
+    O::Key,
+    O::Size,
+    O::ContentType,
+    O::Sha256,
+    O::CreatedAt,
+    O::Version,
+];
 
 fn meta_of(row: &QueryResult) -> Result<BlobMeta, Error> {
     let get_i64 = |c: &str| row.try_get::<i64>("", c).map_err(from_db);
@@ -55,40 +67,82 @@ fn meta_of(row: &QueryResult) -> Result<BlobMeta, Error> {
         sha256: get_str("sha256")?,
         created_at: UNIX_EPOCH
             + Duration::from_millis(u64::try_from(get_i64("created_at")?).unwrap_or(0)),
+        version: row
+            .try_get::<Option<String>>("", "version")
+            .map_err(from_db)?
+            .unwrap_or_default(),
     })
 }
 
-async fn ensure_usage_row<C: ConnectionTrait>(c: &C, tenant: &TenantId) -> Result<(), Error> {
+/// Make the tenant's usage row if missing and lock it (an upsert that always writes),
+/// in one statement: every write transaction starts here, so a tenant's writes are
+/// serialised (on SQLite it also takes the write lock up front, so the transaction
+/// never has to upgrade a read snapshot).
+async fn lock_usage_row<C: ConnectionTrait>(c: &C, tenant: &TenantId) -> Result<(), Error> {
     let stmt = Query::insert()
         .into_table(U::Table)
         .columns([U::Tenant, U::BytesUsed, U::BytesReserved])
         .values_panic([tenant.as_str().into(), 0i64.into(), 0i64.into()])
-        .on_conflict(OnConflict::column(U::Tenant).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(U::Tenant)
+                .value(U::BytesReserved, Expr::col((U::Table, U::BytesReserved)))
+                .to_owned(),
+        )
         .to_owned();
     c.execute(&stmt).await.map_err(from_db)?;
     Ok(())
 }
 
-/// `UPDATE tenant_usage SET bytes_reserved = bytes_reserved - n` — also takes the
-/// row lock that serialises a tenant's commits and removals.
-async fn unreserve<C: ConnectionTrait>(c: &C, tenant: &TenantId, n: u64) -> Result<(), Error> {
+/// Change the tenant's usage by `used` and `reserved` bytes.
+async fn add_usage<C: ConnectionTrait>(
+    c: &C,
+    tenant: &TenantId,
+    used: i64,
+    reserved: i64,
+) -> Result<(), Error> {
+    if used == 0 && reserved == 0 {
+        return Ok(());
+    }
     let stmt = Query::update()
         .table(U::Table)
-        .value(U::BytesReserved, Expr::col(U::BytesReserved).sub(to_i64(n)))
+        .value(U::BytesUsed, Expr::col(U::BytesUsed).add(used))
+        .value(U::BytesReserved, Expr::col(U::BytesReserved).add(reserved))
         .and_where(Expr::col(U::Tenant).eq(tenant.as_str()))
         .to_owned();
     c.execute(&stmt).await.map_err(from_db)?;
     Ok(())
 }
 
-async fn add_used<C: ConnectionTrait>(c: &C, tenant: &TenantId, delta: i64) -> Result<(), Error> {
-    let stmt = Query::update()
-        .table(U::Table)
-        .value(U::BytesUsed, Expr::col(U::BytesUsed).add(delta))
-        .and_where(Expr::col(U::Tenant).eq(tenant.as_str()))
+/// Delete `upload`'s reservation row, returning the bytes it held (0 when gone). The
+/// caller holds the usage row lock and subtracts them.
+async fn take_reservation<C: ConnectionTrait>(
+    c: &C,
+    tenant: &TenantId,
+    upload: UploadId,
+) -> Result<i64, Error> {
+    let stmt = Query::delete()
+        .from_table(R::Table)
+        .and_where(Expr::col(R::Id).eq(upload.to_string()))
+        .and_where(Expr::col(R::Tenant).eq(tenant.as_str()))
+        .returning(Query::returning().column(R::Bytes))
         .to_owned();
-    c.execute(&stmt).await.map_err(from_db)?;
-    Ok(())
+    match c.query_one(&stmt).await.map_err(from_db)? {
+        Some(row) => row.try_get::<i64>("", "bytes").map_err(from_db),
+        None => Ok(0),
+    }
+}
+
+async fn release_in(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    upload: UploadId,
+) -> Result<u64, Error> {
+    let txn = db.begin().await.map_err(from_db)?;
+    lock_usage_row(&txn, tenant).await?;
+    let bytes = take_reservation(&txn, tenant, upload).await?;
+    add_usage(&txn, tenant, 0, -bytes).await?;
+    txn.commit().await.map_err(from_db)?;
+    Ok(u64::try_from(bytes).unwrap_or(0))
 }
 
 async fn select_meta<C: ConnectionTrait>(
@@ -112,9 +166,17 @@ async fn select_meta<C: ConnectionTrait>(
 
 #[async_trait]
 impl BlobLedger for SqlBlobLedger {
-    async fn reserve(&self, tenant: &TenantId, bytes: u64, limit: u64) -> Result<bool, Error> {
-        ensure_usage_row(&self.db, tenant).await?;
+    async fn reserve(
+        &self,
+        tenant: &TenantId,
+        upload: UploadId,
+        bytes: u64,
+        limit: u64,
+        expires_at: SystemTime,
+    ) -> Result<bool, Error> {
         let n = to_i64(bytes);
+        let txn = self.db.begin().await.map_err(from_db)?;
+        lock_usage_row(&txn, tenant).await?;
         let stmt = Query::update()
             .table(U::Table)
             .value(U::BytesReserved, Expr::col(U::BytesReserved).add(n))
@@ -126,29 +188,81 @@ impl BlobLedger for SqlBlobLedger {
                     .lte(to_i64(limit)),
             )
             .to_owned();
-        let done = self.db.execute(&stmt).await.map_err(from_db)?;
-        Ok(done.rows_affected() == 1)
+        if txn.execute(&stmt).await.map_err(from_db)?.rows_affected() != 1 {
+            txn.rollback().await.map_err(from_db)?;
+            return Ok(false);
+        }
+        let id = upload.to_string();
+        let grow = Query::update()
+            .table(R::Table)
+            .value(R::Bytes, Expr::col(R::Bytes).add(n))
+            .value(R::ExpiresAt, millis(expires_at))
+            .and_where(Expr::col(R::Id).eq(id.as_str()))
+            .and_where(Expr::col(R::Tenant).eq(tenant.as_str()))
+            .to_owned();
+        if txn.execute(&grow).await.map_err(from_db)?.rows_affected() == 0 {
+            let insert = Query::insert()
+                .into_table(R::Table)
+                .columns([R::Id, R::Tenant, R::Bytes, R::ExpiresAt])
+                .values_panic([
+                    id.into(),
+                    tenant.as_str().into(),
+                    n.into(),
+                    millis(expires_at).into(),
+                ])
+                .to_owned();
+            txn.execute(&insert).await.map_err(from_db)?;
+        }
+        txn.commit().await.map_err(from_db)?;
+        Ok(true)
     }
 
-    async fn release(&self, tenant: &TenantId, bytes: u64) -> Result<(), Error> {
-        unreserve(&self.db, tenant, bytes).await
+    async fn release(&self, tenant: &TenantId, upload: UploadId) -> Result<u64, Error> {
+        release_in(&self.db, tenant, upload).await
     }
 
     async fn commit(
         &self,
         tenant: &TenantId,
         meta: &BlobMeta,
-        reserved: u64,
-    ) -> Result<Option<BlobMeta>, Error> {
+        upload: Option<UploadId>,
+        limit: Option<u64>,
+    ) -> Result<Committed, Error> {
         let txn = self.db.begin().await.map_err(from_db)?;
-        ensure_usage_row(&txn, tenant).await?;
-        unreserve(&txn, tenant, reserved).await?;
+        lock_usage_row(&txn, tenant).await?;
         let old = select_meta(&txn, tenant, &meta.key).await?;
+        let delta = to_i64(meta.size) - old.as_ref().map_or(0, |o| to_i64(o.size));
+        let own = match upload {
+            Some(upload) => take_reservation(&txn, tenant, upload).await?,
+            None => 0,
+        };
+        if let Some(limit) = limit
+            && delta > 0
+        {
+            // Under the row lock: used + delta + (reserved - own) <= limit.
+            let check = Query::select()
+                .column(U::Tenant)
+                .from(U::Table)
+                .and_where(Expr::col(U::Tenant).eq(tenant.as_str()))
+                .and_where(
+                    Expr::col(U::BytesUsed)
+                        .add(Expr::col(U::BytesReserved))
+                        .add(delta - own)
+                        .lte(to_i64(limit)),
+                )
+                .to_owned();
+            if txn.query_one(&check).await.map_err(from_db)?.is_none() {
+                txn.rollback().await.map_err(from_db)?;
+                return Ok(Committed::OverQuota);
+            }
+        }
+        let version = (!meta.version.is_empty()).then(|| meta.version.clone());
         let values = [
             (O::Size, to_i64(meta.size).into()),
             (O::ContentType, meta.content_type.as_str().into()),
             (O::Sha256, meta.sha256.as_str().into()),
             (O::CreatedAt, millis(meta.created_at).into()),
+            (O::Version, version.into()),
         ];
         if old.is_some() {
             let stmt = Query::update()
@@ -168,6 +282,7 @@ impl BlobLedger for SqlBlobLedger {
                     O::ContentType,
                     O::Sha256,
                     O::CreatedAt,
+                    O::Version,
                 ])
                 .values_panic(
                     [tenant.as_str().into(), meta.key.as_str().into()]
@@ -177,16 +292,15 @@ impl BlobLedger for SqlBlobLedger {
                 .to_owned();
             txn.execute(&stmt).await.map_err(from_db)?;
         }
-        let delta = to_i64(meta.size) - old.as_ref().map_or(0, |o| to_i64(o.size));
-        add_used(&txn, tenant, delta).await?;
+        add_usage(&txn, tenant, delta, -own).await?;
         txn.commit().await.map_err(from_db)?;
-        Ok(old)
+        Ok(Committed::Stored { replaced: old })
     }
 
     async fn remove(&self, tenant: &TenantId, key: &str) -> Result<Option<BlobMeta>, Error> {
         let txn = self.db.begin().await.map_err(from_db)?;
         // Lock the usage row first, in the same order as `commit`.
-        unreserve(&txn, tenant, 0).await?;
+        lock_usage_row(&txn, tenant).await?;
         let stmt = Query::delete()
             .from_table(O::Table)
             .and_where(Expr::col(O::Tenant).eq(tenant.as_str()))
@@ -201,7 +315,7 @@ impl BlobLedger for SqlBlobLedger {
             .map(meta_of)
             .transpose()?;
         if let Some(old) = &old {
-            add_used(&txn, tenant, -to_i64(old.size)).await?;
+            add_usage(&txn, tenant, -to_i64(old.size), 0).await?;
         }
         txn.commit().await.map_err(from_db)?;
         Ok(old)
@@ -255,5 +369,37 @@ impl BlobLedger for SqlBlobLedger {
             bytes_used: get("bytes_used")?,
             bytes_reserved: get("bytes_reserved")?,
         })
+    }
+
+    async fn expire_reservations(&self, now: SystemTime) -> Result<u64, Error> {
+        let mut released = 0;
+        loop {
+            let stmt = Query::select()
+                .columns([R::Id, R::Tenant])
+                .from(R::Table)
+                .and_where(Expr::col(R::ExpiresAt).lte(millis(now)))
+                .limit(500)
+                .to_owned();
+            let rows = self.db.query_all(&stmt).await.map_err(from_db)?;
+            if rows.is_empty() {
+                return Ok(released);
+            }
+            for row in &rows {
+                let id: String = row.try_get("", "id").map_err(from_db)?;
+                let tenant: String = row.try_get("", "tenant").map_err(from_db)?;
+                let (Ok(upload), Ok(tenant)) = (UploadId::parse_str(&id), TenantId::new(tenant))
+                else {
+                    // Not ours to interpret: drop the row so the loop ends.
+                    let stmt = Query::delete()
+                        .from_table(R::Table)
+                        .and_where(Expr::col(R::Id).eq(id))
+                        .to_owned();
+                    self.db.execute(&stmt).await.map_err(from_db)?;
+                    continue;
+                };
+                release_in(&self.db, &tenant, upload).await?;
+                released += 1;
+            }
+        }
     }
 }

@@ -30,6 +30,9 @@ pub struct BlobMeta {
     pub sha256: String,
     /// When this version of the object was stored.
     pub created_at: SystemTime,
+    /// An opaque id of this stored version, new with every put: where its bytes live in
+    /// the object store. Empty for objects stored before versions existed.
+    pub version: String,
 }
 
 /// The result of a [`BlobStore::put`].
@@ -129,7 +132,10 @@ pub enum SignedUrlKind {
 }
 
 /// A URL that lets anyone without credentials GET one object until it expires.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It is a bearer credential: its `Debug` shows the URL without its query (where the
+/// signature is), so it can be logged.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedUrl {
     /// The URL (absolute when presigned, root-relative when HMAC-signed).
     pub url: String,
@@ -137,6 +143,20 @@ pub struct SignedUrl {
     pub expires_at: SystemTime,
     /// How it is checked.
     pub kind: SignedUrlKind,
+}
+
+impl fmt::Debug for SignedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = match self.url.split_once('?') {
+            Some((path, _)) => format!("{path}?[REDACTED]"),
+            None => self.url.clone(),
+        };
+        f.debug_struct("SignedUrl")
+            .field("url", &shown)
+            .field("expires_at", &self.expires_at)
+            .field("kind", &self.kind)
+            .finish()
+    }
 }
 
 /// The size limits a store enforces.
@@ -185,11 +205,14 @@ pub const MAX_LIST_LIMIT: usize = 1000;
 /// - **Streaming**: `put` and `get` never hold a whole object in memory.
 /// - **All or nothing**: a `put` either stores the whole object (replacing any previous
 ///   one atomically) or leaves the key as it was — on a bad key, a body error, the size
-///   limit or the quota.
-/// - **Quota**: bytes are reserved as they stream in, so concurrent uploads of one
-///   tenant never together exceed [`BlobLimits::tenant_quota_bytes`]. While a
-///   replacement uploads, the old object still counts; its bytes are credited back when
-///   the new one is stored.
+///   limit, the quota or a failing backend. A failed replace never loses the old object.
+/// - **Races**: concurrent puts and deletes of one key end with the ledger and the
+///   stored bytes agreeing: the key holds the last committed put, or nothing after the
+///   last delete.
+/// - **Quota**: concurrent uploads of one tenant never together exceed
+///   [`BlobLimits::tenant_quota_bytes`]. A replacement is measured against the quota
+///   with the object it replaces credited: replacing an object by one of the same size
+///   at a full quota succeeds.
 /// - **Listing**: keys in byte order, an opaque cursor, every key present for the whole
 ///   listing returned exactly once.
 #[async_trait]
@@ -206,8 +229,11 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         body: PutBody,
     ) -> Result<PutOutcome, Error>;
 
-    /// Read an object, or one byte range of it. An unsatisfiable range is `Invalid`
-    /// (check with [`ByteRange::resolve`] on [`head`](Self::head)'s size to answer 416).
+    /// Read an object, or one byte range of it. A missing object is `NotFound`; an
+    /// unsatisfiable range is an error of kind `Invalid` carrying
+    /// [`BlobError::RangeNotSatisfiable`](super::BlobError::RangeNotSatisfiable) with
+    /// the object's size (find it with [`BlobError::find`](super::BlobError::find) to
+    /// answer 416).
     async fn get(
         &self,
         tenant: &TenantId,
@@ -232,7 +258,8 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     ) -> Result<ListPage, Error>;
 
     /// A URL that GETs the object without credentials for `expires_in` (1 s–7 days,
-    /// else `Invalid`). The object need not exist yet.
+    /// else `Invalid`). An HMAC-signed URL may name an object that does not exist yet;
+    /// a presigned one names the current version (`NotFound` when there is none).
     async fn signed_url(
         &self,
         tenant: &TenantId,

@@ -4,8 +4,7 @@
 //! [`SUITE_LIMITS`] and the default signed-URL prefix. Each check uses fresh tenants
 //! ([`unique_name`]), so stores sharing a bucket or database can run it side by side.
 //!
-//! The suite never stores a key that is also a prefix of another key's path (`a` and
-//! `a/b`): local files cannot hold both (that put is a `Conflict`).
+//! `a` and `a/b` may both be objects: bytes live under version ids, not keys.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -16,6 +15,7 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 
+use super::error::BlobError;
 use super::signed_url::{DEFAULT_SIGNED_URL_PREFIX, SignedUrlParts};
 use super::store::{BlobLimits, BlobStore, ByteRange, PutBody, SignedUrlKind};
 
@@ -42,6 +42,7 @@ pub async fn blob_store_suite(store: &dyn BlobStore, advance: &dyn Fn(Duration))
     bad_keys_write_nothing(store).await;
     size_limit(store).await;
     quota_under_concurrency(store).await;
+    replace_at_a_full_quota(store).await;
     signed_urls(store, advance).await;
 }
 
@@ -201,11 +202,29 @@ pub async fn ranged_get(store: &dyn BlobStore) {
         assert_eq!(got.meta.size, 10, "meta keeps the whole size");
         assert_eq!(&got.bytes().await.expect("body")[..], want, "{range:?}");
     }
+    for range in [
+        ByteRange::From(10),
+        ByteRange::FromTo(20, 30),
+        ByteRange::Suffix(0),
+    ] {
+        let err = store.get(&t, "digits", Some(range)).await.unwrap_err();
+        assert_eq!(
+            BlobError::find(&err),
+            Some(&BlobError::RangeNotSatisfiable { size: 10 }),
+            "{range:?} is unsatisfiable (416, Content-Range: bytes */10): {err:?}"
+        );
+        assert_eq!(err.kind(), ErrorKind::Invalid, "{range:?}");
+    }
     let err = store
-        .get(&t, "digits", Some(ByteRange::From(10)))
+        .get(&t, "missing", Some(ByteRange::From(10)))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Invalid, "unsatisfiable range");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::NotFound,
+        "a missing object is 404 first"
+    );
+    assert!(BlobError::find(&err).is_none());
 }
 
 /// Listing by prefix with pagination returns every key exactly once, in order.
@@ -262,7 +281,8 @@ pub async fn list_pagination(store: &dyn BlobStore) {
     );
     assert_eq!(
         store.list(&t, "", None, 0).await.unwrap_err().kind(),
-        ErrorKind::Invalid
+        ErrorKind::Malformed,
+        "a limit out of range is a bad query (400)"
     );
     assert_eq!(
         store.list(&t, "../", None, 3).await.unwrap_err().kind(),
@@ -518,6 +538,53 @@ pub async fn quota_under_concurrency(store: &dyn BlobStore) {
         "the freed room is usable"
     );
     assert_eq!(store.usage(&t).await.expect("usage").bytes_used, quota);
+}
+
+/// Replacing an object counts only the new bytes: at a full quota, a replacement of
+/// the same size (or smaller) succeeds; a bigger one fails and keeps the old object.
+pub async fn replace_at_a_full_quota(store: &dyn BlobStore) {
+    let t = fresh_tenant();
+    let limits = store.limits();
+    let half = usize::try_from(limits.tenant_quota_bytes / 2).expect("small quota");
+    assert!(
+        half as u64 <= limits.max_object_bytes,
+        "the suite needs quota <= 2 objects"
+    );
+    put(store, &t, "a", &pattern(half, 1)).await;
+    put(store, &t, "b", &pattern(half, 2)).await;
+    assert_eq!(
+        store.usage(&t).await.expect("usage").bytes_used,
+        limits.tenant_quota_bytes,
+        "full"
+    );
+    let same = pattern(half, 3);
+    assert!(
+        !put(store, &t, "a", &same).await,
+        "a same-size replace at a full quota succeeds"
+    );
+    assert_eq!(read(store, &t, "a").await, same);
+    let quarter = pattern(half / 2, 4);
+    assert!(
+        !put(store, &t, "b", &quarter).await,
+        "a smaller replace succeeds"
+    );
+    put(store, &t, "c", &pattern(half / 2, 5)).await;
+    let bigger = pattern(half / 2 + 1, 6);
+    let err = store
+        .put(&t, "b", "application/octet-stream", chunked(&bigger, 100))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::QuotaExceeded, "one byte too many");
+    assert_eq!(
+        read(store, &t, "b").await,
+        quarter,
+        "the old object is kept"
+    );
+    let usage = store.usage(&t).await.expect("usage");
+    assert_eq!(
+        (usage.bytes_used, usage.bytes_reserved),
+        (limits.tenant_quota_bytes, 0)
+    );
 }
 
 /// Signed URLs verify until they expire; tampering is refused; expiry is bounded.

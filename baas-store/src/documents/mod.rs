@@ -34,9 +34,10 @@ use uuid::Uuid;
 ///   meanwhile, is returned exactly once however many documents are inserted while
 ///   paging. Documents inserted meanwhile may or may not appear (their UUIDv7 ids sort
 ///   after older ones, so they usually do).
-/// - Bad input (collection or field names, a non-object body, a non-scalar filter value,
-///   a limit out of range, a bad cursor) is refused with `Invalid` or `Malformed` and
-///   changes nothing.
+/// - Bad input is refused and changes nothing: what arrives in the path or the query
+///   (collection and field names, a non-scalar filter value, a limit out of range, a
+///   bad cursor) is `Malformed` (HTTP 400); a body that is not a JSON object is
+///   `Invalid` (422).
 #[async_trait::async_trait]
 pub trait DocumentStore: Send + Sync + std::fmt::Debug {
     /// Store a new document (a JSON object) and return it with its id and version 1.

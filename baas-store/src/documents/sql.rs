@@ -335,7 +335,7 @@ macro_rules! document_store_impl {
                 collection: &str,
                 data: serde_json::Value,
             ) -> Result<Document, Error> {
-                create_in($conn_expr, &$self.clock, tenant, collection, data).await
+                crate::telemetry::observed("sql", "documents.create", create_in($conn_expr, &$self.clock, tenant, collection, data)).await
             }
 
             #[tracing::instrument(name = "baas_store.documents.get", skip_all, fields(tenant = %tenant, collection = %collection))]
@@ -345,7 +345,7 @@ macro_rules! document_store_impl {
                 collection: &str,
                 id: Uuid,
             ) -> Result<Document, Error> {
-                get_in($conn_expr, tenant, collection, id).await
+                crate::telemetry::observed("sql", "documents.get", get_in($conn_expr, tenant, collection, id)).await
             }
 
             #[tracing::instrument(name = "baas_store.documents.replace", skip_all, fields(tenant = %tenant, collection = %collection))]
@@ -357,8 +357,12 @@ macro_rules! document_store_impl {
                 data: serde_json::Value,
                 expected_version: Option<u64>,
             ) -> Result<Document, Error> {
-                replace_in($conn_expr, &$self.clock, tenant, collection, id, data, expected_version)
-                    .await
+                crate::telemetry::observed(
+                    "sql",
+                    "documents.replace",
+                    replace_in($conn_expr, &$self.clock, tenant, collection, id, data, expected_version),
+                )
+                .await
             }
 
             #[tracing::instrument(name = "baas_store.documents.delete", skip_all, fields(tenant = %tenant, collection = %collection))]
@@ -368,7 +372,7 @@ macro_rules! document_store_impl {
                 collection: &str,
                 id: Uuid,
             ) -> Result<(), Error> {
-                delete_in($conn_expr, tenant, collection, id).await
+                crate::telemetry::observed("sql", "documents.delete", delete_in($conn_expr, tenant, collection, id)).await
             }
 
             #[tracing::instrument(name = "baas_store.documents.list", skip_all, fields(tenant = %tenant, collection = %collection))]
@@ -378,7 +382,7 @@ macro_rules! document_store_impl {
                 collection: &str,
                 query: &ListQuery,
             ) -> Result<Page, Error> {
-                list_in($conn_expr, tenant, collection, query).await
+                crate::telemetry::observed("sql", "documents.list", list_in($conn_expr, tenant, collection, query)).await
             }
 
             #[tracing::instrument(name = "baas_store.documents.count", skip_all, fields(tenant = %tenant, collection = %collection))]
@@ -388,7 +392,7 @@ macro_rules! document_store_impl {
                 collection: &str,
                 filters: &[Filter],
             ) -> Result<u64, Error> {
-                count_in($conn_expr, tenant, collection, filters).await
+                crate::telemetry::observed("sql", "documents.count", count_in($conn_expr, tenant, collection, filters)).await
             }
         }
     };

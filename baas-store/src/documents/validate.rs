@@ -1,6 +1,6 @@
 //! Collection and field names, document bodies and filters (API.md "Documents").
 
-use baas_core::Error;
+use baas_core::{Error, ErrorKind};
 
 use super::types::{Filter, ListQuery, MAX_PAGE_LIMIT};
 
@@ -19,7 +19,15 @@ fn name_ok(name: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-/// Check a collection name: 1–64 of `[a-z0-9_-]`, starting with a letter, else `Invalid`.
+/// A bad name or query part: `Malformed` (HTTP 400: it comes from the path or the query
+/// string, API.md "bad path, query"), naming the offending part.
+fn malformed(field: String, message: &str) -> Error {
+    Error::new(ErrorKind::Malformed, format!("invalid {field}: {message}"))
+        .with_field(field, message)
+}
+
+/// Check a collection name: 1–64 of `[a-z0-9_-]`, starting with a letter, else
+/// `Malformed` (the name comes from the request path).
 ///
 /// ```
 /// use baas_store::documents::validate_collection;
@@ -31,19 +39,20 @@ pub fn validate_collection(name: &str) -> Result<(), Error> {
     if name_ok(name, MAX_COLLECTION_LEN) {
         Ok(())
     } else {
-        Err(Error::field(
-            "collection",
+        Err(malformed(
+            "collection".to_owned(),
             "must be 1-64 characters of a-z, 0-9, '_' and '-', starting with a letter",
         ))
     }
 }
 
-/// Check a field name: 1–128 of `[a-z0-9_-]`, starting with a letter, else `Invalid`.
+/// Check a field name: 1–128 of `[a-z0-9_-]`, starting with a letter, else `Malformed`
+/// (field names come from the query string, `filter.<field>=`).
 pub fn validate_field(name: &str) -> Result<(), Error> {
     if name_ok(name, MAX_FIELD_LEN) {
         Ok(())
     } else {
-        Err(Error::field(
+        Err(malformed(
             format!("filter.{name}"),
             "field names must be 1-128 characters of a-z, 0-9, '_' and '-', starting with a letter",
         ))
@@ -59,12 +68,13 @@ pub(crate) fn validate_data(data: &serde_json::Value) -> Result<(), Error> {
     }
 }
 
-/// Every filter names a valid field and holds a JSON scalar.
+/// Every filter names a valid field and holds a JSON scalar (else `Malformed`: filters
+/// are part of the query).
 pub(crate) fn validate_filters(filters: &[Filter]) -> Result<(), Error> {
     for f in filters {
         validate_field(&f.field)?;
         if f.value.is_object() || f.value.is_array() {
-            return Err(Error::field(
+            return Err(malformed(
                 format!("filter.{}", f.field),
                 "a filter value must be a JSON scalar",
             ));
@@ -102,9 +112,15 @@ mod tests {
             "é",
             &"x".repeat(65),
         ] {
-            assert!(validate_collection(bad).is_err(), "{bad:?}");
+            let err = validate_collection(bad).expect_err(bad);
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Malformed,
+                "{bad:?}: a bad path is 400"
+            );
         }
         assert!(validate_field(&"x".repeat(128)).is_ok());
-        assert!(validate_field(&"x".repeat(129)).is_err());
+        let err = validate_field(&"x".repeat(129)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Malformed, "a bad query is 400");
     }
 }

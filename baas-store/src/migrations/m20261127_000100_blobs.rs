@@ -31,6 +31,23 @@ pub enum BlobObjects {
     Sha256,
     /// Unix milliseconds.
     CreatedAt,
+    /// Where the bytes live (added by `m20261127_000300_blob_versions`).
+    Version,
+}
+
+/// Columns of `blob_reservations` (created by `m20261127_000300_blob_versions`).
+#[derive(Debug, Clone, Copy, DeriveIden)]
+pub enum BlobReservations {
+    /// The table.
+    Table,
+    /// The upload's id.
+    Id,
+    /// Tenant id.
+    Tenant,
+    /// Bytes held.
+    Bytes,
+    /// Unix milliseconds after which the reservation may be released.
+    ExpiresAt,
 }
 
 /// Columns of `tenant_usage`.

@@ -13,6 +13,7 @@ mod m20260101_000001_documents;
 mod m20260101_000002_idempotency;
 mod m20260101_000003_audit;
 mod m20260101_000004_outbox;
+mod m20261127_000200_idempotency_token;
 
 /// The framework's migrations, in order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000004_outbox::Migration),
             // Lives beside the blob ledger that uses it (`crate::blob::migration`).
             Box::new(crate::blob::migration::Migration),
+            Box::new(m20261127_000200_idempotency_token::Migration),
+            Box::new(crate::blob::migration_versions::Migration),
         ]
     }
 

@@ -1,55 +1,77 @@
-//! # platform — the composed baas server (placeholder)
-//!
-//! Run it with `cargo run -p platform`.
-//!
-//! The full server of `../shared/API.md` (identity, documents, files, events,
-//! notifications, operations) arrives with the platform issue, once the crates it
-//! composes have landed. Until then this binary serves the operational routes that
-//! baas-core already provides — `/healthz` and `/readyz` — and answers every other
-//! route with a problem+json 404, so the quickstart command works on a fresh machine.
+//! The `platform` binary: see the [library docs](platform) for what it serves and how
+//! to configure it.
 
 use std::net::SocketAddr;
 
-use axum::routing::get;
-use baas_core::HealthRegistry;
-use baas_core::http::problem_rejections;
+use platform::app;
+use platform::config::{self, Config, Role};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let bind: SocketAddr = std::env::var("BAAS_BIND")
-        .unwrap_or_else(|_| "127.0.0.1:8080".to_owned())
-        .parse()?;
-    let health = HealthRegistry::new();
-    let app = problem_rejections(
-        axum::Router::new()
-            .route("/healthz", get(|| async { "ok" }))
-            .route(
-                "/readyz",
-                get(move || {
-                    let health = health.clone();
-                    async move {
-                        let report = health.readiness().await;
-                        let status = if report.is_ready() {
-                            http::StatusCode::OK
-                        } else {
-                            http::StatusCode::SERVICE_UNAVAILABLE
-                        };
-                        (status, axum::Json(report))
-                    }
-                }),
-            ),
-    );
-    let listener = tokio::net::TcpListener::bind(bind).await?;
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!(
-            "platform (placeholder) listening on http://{bind} — the full API arrives with the platform issue"
-        );
-    }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let _telemetry = baas_core::telemetry::Telemetry::from_env().init()?;
+    let role = role_from_args(std::env::args().skip(1))?;
+    let config = Config::from_env()?;
+    let app = app::App::build(&config).await?;
+
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: draining requests and workers");
+            shutdown.cancel();
+        }
+    });
+
+    if role.serves_api() {
+        let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        tracing::info!(address = %listener.local_addr()?, ?role, "platform listening");
+        axum::serve(
+            listener,
+            app.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
+    } else {
+        tracing::info!(?role, "platform running workers only");
+        shutdown.cancelled().await;
+    }
     Ok(())
+}
+
+/// `--role api|worker|all` (also `--role=…`); `all` when absent.
+fn role_from_args(args: impl Iterator<Item = String>) -> Result<Role, config::ConfigError> {
+    let mut args = args.peekable();
+    let mut role = Role::All;
+    while let Some(arg) = args.next() {
+        if let Some(value) = arg.strip_prefix("--role=") {
+            role = Role::parse(value)?;
+        } else if arg == "--role" {
+            role = Role::parse(args.next().as_deref().unwrap_or(""))?;
+        }
+    }
+    Ok(role)
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
 }

@@ -1,0 +1,408 @@
+//! [`SqlSessionStore`].
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use baas_core::{SharedClock, TenantId};
+use baas_store::Database;
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, TransactionTrait};
+
+use super::error::db;
+use super::schema::{RefreshTokens as T, Sessions as S};
+use super::{duration_millis, from_millis, millis};
+use crate::error::AuthError;
+use crate::ids::{SessionId, UserId};
+use crate::secret::RefreshToken;
+use crate::sessions::{
+    NewSession, RefreshOutcome, RefreshPolicy, Revocation, Session, SessionStore,
+};
+
+/// A [`SessionStore`] in `baas_auth_sessions` and `baas_auth_refresh_tokens` (run
+/// [`Migrator`](super::Migrator) first). Every process sharing the database sees a
+/// revocation as soon as it commits.
+///
+/// A rotation is one transaction whose first statement is a conditional `UPDATE` of
+/// the presented token's row (`rotations = 0`, or `rotations = 1` within the grace
+/// window), so concurrent rotations of one token serialise on that row and the
+/// rules of [`SessionStore`] hold across processes.
+#[derive(Debug, Clone)]
+pub struct SqlSessionStore {
+    db: Database,
+    clock: SharedClock,
+}
+
+impl SqlSessionStore {
+    /// A store on `db`, reading time from `clock`.
+    pub fn new(db: Database, clock: SharedClock) -> Self {
+        Self { db, clock }
+    }
+}
+
+const COLUMNS: [S; 8] = [
+    S::Id,
+    S::Tenant,
+    S::UserId,
+    S::ClientId,
+    S::CreatedAt,
+    S::ExpiresAt,
+    S::LastRotatedAt,
+    S::RevokedAt,
+];
+
+fn select() -> SelectStatement {
+    Query::select().columns(COLUMNS).from(S::Table).to_owned()
+}
+
+fn decode(row: &QueryResult) -> Result<Session, AuthError> {
+    let id: String = row.try_get("", "id").map_err(db)?;
+    let tenant: String = row.try_get("", "tenant").map_err(db)?;
+    let user: String = row.try_get("", "user_id").map_err(db)?;
+    let last: Option<i64> = row.try_get("", "last_rotated_at").map_err(db)?;
+    let revoked: Option<i64> = row.try_get("", "revoked_at").map_err(db)?;
+    Ok(Session {
+        id: SessionId::parse(&id).map_err(AuthError::internal)?,
+        tenant: TenantId::new(tenant).map_err(AuthError::internal)?,
+        user_id: UserId::parse(&user).map_err(AuthError::internal)?,
+        client_id: row.try_get("", "client_id").map_err(db)?,
+        created_at: from_millis(row.try_get("", "created_at").map_err(db)?),
+        expires_at: from_millis(row.try_get("", "expires_at").map_err(db)?),
+        last_rotated_at: last.map(from_millis),
+        revoked_at: revoked.map(from_millis),
+    })
+}
+
+/// The ids of sessions that can still be refreshed at `now`.
+fn live_sessions(now: i64) -> SelectStatement {
+    Query::select()
+        .column(S::Id)
+        .from(S::Table)
+        .and_where(Expr::col(S::RevokedAt).is_null())
+        .and_where(Expr::col(S::ExpiresAt).gt(now))
+        .to_owned()
+}
+
+async fn insert_token(
+    conn: &impl ConnectionTrait,
+    session: &SessionId,
+    now: i64,
+) -> Result<RefreshToken, AuthError> {
+    let token = RefreshToken::generate();
+    let stmt = Query::insert()
+        .into_table(T::Table)
+        .columns([
+            T::Digest,
+            T::SessionId,
+            T::Rotations,
+            T::RotatedAt,
+            T::CreatedAt,
+        ])
+        .values_panic([
+            token.digest().as_bytes().to_vec().into(),
+            session.to_string().into(),
+            0i32.into(),
+            Option::<i64>::None.into(),
+            now.into(),
+        ])
+        .to_owned();
+    conn.execute(&stmt).await.map_err(db)?;
+    Ok(token)
+}
+
+async fn session_of_token(
+    conn: &impl ConnectionTrait,
+    digest: &[u8],
+) -> Result<Option<Session>, AuthError> {
+    let stmt = select()
+        .and_where(
+            Expr::col(S::Id).in_subquery(
+                Query::select()
+                    .column(T::SessionId)
+                    .from(T::Table)
+                    .and_where(Expr::col(T::Digest).eq(digest.to_vec()))
+                    .to_owned(),
+            ),
+        )
+        .to_owned();
+    conn.query_one(&stmt)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(decode)
+        .transpose()
+}
+
+async fn revoke_on(
+    conn: &impl ConnectionTrait,
+    id: &SessionId,
+    now: i64,
+) -> Result<bool, AuthError> {
+    let stmt = Query::update()
+        .table(S::Table)
+        .value(S::RevokedAt, now)
+        .and_where(Expr::col(S::Id).eq(id.to_string()))
+        .and_where(Expr::col(S::RevokedAt).is_null())
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(db)?.rows_affected() == 1)
+}
+
+impl SqlSessionStore {
+    /// The rotation itself, inside `tx`.
+    async fn rotate_in(
+        &self,
+        tx: &DatabaseTransaction,
+        digest: &[u8],
+        policy: &RefreshPolicy,
+        now: SystemTime,
+    ) -> Result<RefreshOutcome, AuthError> {
+        let now_ms = millis(now);
+        let mine = || Expr::col(T::Digest).eq(digest.to_vec());
+        let first = Query::update()
+            .table(T::Table)
+            .value(T::Rotations, 1i32)
+            .value(T::RotatedAt, now_ms)
+            .and_where(mine())
+            .and_where(Expr::col(T::Rotations).eq(0i32))
+            .and_where(Expr::col(T::SessionId).in_subquery(live_sessions(now_ms)))
+            .to_owned();
+        let mut rotated = tx.execute(&first).await.map_err(db)?.rows_affected() == 1;
+        if !rotated {
+            let grace = Query::update()
+                .table(T::Table)
+                .value(T::Rotations, 2i32)
+                .and_where(mine())
+                .and_where(Expr::col(T::Rotations).eq(1i32))
+                .and_where(
+                    Expr::col(T::RotatedAt)
+                        .gt(now_ms.saturating_sub(duration_millis(policy.grace))),
+                )
+                .and_where(Expr::col(T::SessionId).in_subquery(live_sessions(now_ms)))
+                .to_owned();
+            rotated = tx.execute(&grace).await.map_err(db)?.rows_affected() == 1;
+        }
+        let session = session_of_token(tx, digest)
+            .await?
+            .filter(|s| s.is_active_at(now))
+            .ok_or(AuthError::InvalidRefreshToken)?;
+        if !rotated {
+            revoke_on(tx, &session.id, now_ms).await?;
+            let session = Session {
+                revoked_at: Some(now),
+                ..session
+            };
+            return Ok(RefreshOutcome::ReuseDetected { session });
+        }
+        let token = insert_token(tx, &session.id, now_ms).await?;
+        let expires_at = now + policy.ttl;
+        let slide = Query::update()
+            .table(S::Table)
+            .value(S::ExpiresAt, millis(expires_at))
+            .value(S::LastRotatedAt, now_ms)
+            .and_where(Expr::col(S::Id).eq(session.id.to_string()))
+            .to_owned();
+        tx.execute(&slide).await.map_err(db)?;
+        let session = Session {
+            expires_at: from_millis(millis(expires_at)),
+            last_rotated_at: Some(from_millis(now_ms)),
+            ..session
+        };
+        Ok(RefreshOutcome::Rotated { session, token })
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlSessionStore {
+    #[tracing::instrument(name = "baas_auth.sessions.create", skip_all)]
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        session: NewSession,
+    ) -> Result<(Session, RefreshToken), AuthError> {
+        let now = from_millis(millis(self.clock.now()));
+        let created = Session {
+            id: SessionId::generate(),
+            tenant: tenant.clone(),
+            user_id: session.user_id,
+            client_id: session.client_id,
+            created_at: now,
+            expires_at: from_millis(millis(now + session.ttl)),
+            last_rotated_at: None,
+            revoked_at: None,
+        };
+        let tx = self.db.connection().begin().await.map_err(db)?;
+        let stmt = Query::insert()
+            .into_table(S::Table)
+            .columns(COLUMNS)
+            .values_panic([
+                created.id.to_string().into(),
+                tenant.as_str().into(),
+                created.user_id.to_string().into(),
+                created.client_id.clone().into(),
+                millis(created.created_at).into(),
+                millis(created.expires_at).into(),
+                Option::<i64>::None.into(),
+                Option::<i64>::None.into(),
+            ])
+            .to_owned();
+        tx.execute(&stmt).await.map_err(db)?;
+        let token = insert_token(&tx, &created.id, millis(now)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok((created, token))
+    }
+
+    #[tracing::instrument(name = "baas_auth.sessions.rotate", skip_all)]
+    async fn rotate(
+        &self,
+        presented: &RefreshToken,
+        policy: &RefreshPolicy,
+    ) -> Result<RefreshOutcome, AuthError> {
+        let now = from_millis(millis(self.clock.now()));
+        let digest = presented.digest();
+        let tx = self.db.connection().begin().await.map_err(db)?;
+        let outcome = self.rotate_in(&tx, digest.as_bytes(), policy, now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(name = "baas_auth.sessions.get", skip_all)]
+    async fn get(&self, tenant: &TenantId, id: &SessionId) -> Result<Option<Session>, AuthError> {
+        let stmt = select()
+            .and_where(Expr::col(S::Tenant).eq(tenant.as_str()))
+            .and_where(Expr::col(S::Id).eq(id.to_string()))
+            .to_owned();
+        self.db
+            .connection()
+            .query_one(&stmt)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(decode)
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "baas_auth.sessions.revoke", skip_all)]
+    async fn revoke(&self, tenant: &TenantId, id: &SessionId) -> Result<bool, AuthError> {
+        let stmt = Query::update()
+            .table(S::Table)
+            .value(S::RevokedAt, millis(self.clock.now()))
+            .and_where(Expr::col(S::Tenant).eq(tenant.as_str()))
+            .and_where(Expr::col(S::Id).eq(id.to_string()))
+            .and_where(Expr::col(S::RevokedAt).is_null())
+            .to_owned();
+        let done = self.db.connection().execute(&stmt).await.map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(name = "baas_auth.sessions.revoke_family", skip_all)]
+    async fn revoke_family(&self, presented: &RefreshToken) -> Result<Option<Session>, AuthError> {
+        let conn = self.db.connection();
+        let digest = presented.digest();
+        let Some(session) = session_of_token(conn, digest.as_bytes()).await? else {
+            return Ok(None);
+        };
+        revoke_on(conn, &session.id, millis(self.clock.now())).await?;
+        session_of_token(conn, digest.as_bytes()).await
+    }
+
+    #[tracing::instrument(name = "baas_auth.sessions.revoke_all_for_user", skip_all)]
+    async fn revoke_all_for_user(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        except: Option<&SessionId>,
+    ) -> Result<u64, AuthError> {
+        let mut stmt = Query::update()
+            .table(S::Table)
+            .value(S::RevokedAt, millis(self.clock.now()))
+            .and_where(Expr::col(S::Tenant).eq(tenant.as_str()))
+            .and_where(Expr::col(S::UserId).eq(user.to_string()))
+            .and_where(Expr::col(S::RevokedAt).is_null())
+            .to_owned();
+        if let Some(except) = except {
+            stmt.and_where(Expr::col(S::Id).ne(except.to_string()));
+        }
+        let done = self.db.connection().execute(&stmt).await.map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
+    #[tracing::instrument(name = "baas_auth.sessions.is_revoked", skip_all)]
+    async fn is_revoked(&self, tenant: &TenantId, id: &SessionId) -> Result<bool, AuthError> {
+        let stmt = Query::select()
+            .column(S::RevokedAt)
+            .from(S::Table)
+            .and_where(Expr::col(S::Tenant).eq(tenant.as_str()))
+            .and_where(Expr::col(S::Id).eq(id.to_string()))
+            .to_owned();
+        match self.db.connection().query_one(&stmt).await.map_err(db)? {
+            None => Ok(true),
+            Some(row) => {
+                let revoked: Option<i64> = row.try_get("", "revoked_at").map_err(db)?;
+                Ok(revoked.is_some())
+            }
+        }
+    }
+
+    #[tracing::instrument(name = "baas_auth.sessions.revoked_since", skip_all)]
+    async fn revoked_since(
+        &self,
+        since: SystemTime,
+        limit: usize,
+    ) -> Result<Vec<Revocation>, AuthError> {
+        let stmt = Query::select()
+            .columns([S::Tenant, S::Id, S::UserId, S::RevokedAt])
+            .from(S::Table)
+            .and_where(Expr::col(S::RevokedAt).gte(millis(since)))
+            .order_by(S::RevokedAt, Order::Asc)
+            .order_by(S::Id, Order::Asc)
+            .limit(limit as u64)
+            .to_owned();
+        let rows = self.db.connection().query_all(&stmt).await.map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                let tenant: String = row.try_get("", "tenant").map_err(db)?;
+                let id: String = row.try_get("", "id").map_err(db)?;
+                let user: String = row.try_get("", "user_id").map_err(db)?;
+                let at: i64 = row.try_get("", "revoked_at").map_err(db)?;
+                Ok(Revocation {
+                    tenant: TenantId::new(tenant).map_err(AuthError::internal)?,
+                    session_id: SessionId::parse(&id).map_err(AuthError::internal)?,
+                    user_id: UserId::parse(&user).map_err(AuthError::internal)?,
+                    revoked_at: from_millis(at),
+                })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(name = "baas_auth.sessions.sweep", skip_all)]
+    async fn sweep(&self, retention: Duration) -> Result<u64, AuthError> {
+        let cutoff = millis(self.clock.now()).saturating_sub(duration_millis(retention));
+        let done = || {
+            Query::select()
+                .column(S::Id)
+                .from(S::Table)
+                .cond_where(
+                    Expr::col(S::RevokedAt)
+                        .lte(cutoff)
+                        .or(Expr::col(S::ExpiresAt).lte(cutoff)),
+                )
+                .to_owned()
+        };
+        let tx = self.db.connection().begin().await.map_err(db)?;
+        let tokens = Query::delete()
+            .from_table(T::Table)
+            .and_where(Expr::col(T::SessionId).in_subquery(done()))
+            .to_owned();
+        tx.execute(&tokens).await.map_err(db)?;
+        let sessions = Query::delete()
+            .from_table(S::Table)
+            .cond_where(
+                Expr::col(S::RevokedAt)
+                    .lte(cutoff)
+                    .or(Expr::col(S::ExpiresAt).lte(cutoff)),
+            )
+            .to_owned();
+        let n = tx.execute(&sessions).await.map_err(db)?.rows_affected();
+        tx.commit().await.map_err(db)?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,692 @@
+//! The SQL backend on baas-store's [`Database`]: SQLite (embedded, one writer) and
+//! Postgres (`FOR UPDATE SKIP LOCKED`).
+//!
+//! One row per message in `baas_queue_messages`. A leased row's `visible_at` is its lease
+//! expiry, so an expired lease makes the row reservable again with no sweeper; every
+//! settle (`ack`, `nack`, `extend`, `dead_letter`) matches the row's id, its current lease
+//! token and an unexpired `visible_at` in one statement, so a stale lease changes nothing.
+//! Dedupe keys live in `baas_queue_dedupe` (claimed by one atomic upsert); sweep them with
+//! [`SqlQueue::sweep_dedupe`]. An idle [`Reserve::wait`] polls with back-off (10 ms
+//! doubling to 250 ms), woken at once by enqueues through the same `SqlQueue`.
+//!
+//! ```
+//! use baas_queue::{Queue, QueueExt, Reserve};
+//! use baas_queue::sql::SqlQueue;
+//! use baas_queue::core::TenantId;
+//! use std::time::Duration;
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let db = baas_store::Database::connect("sqlite::memory:").await?;
+//! let queue = SqlQueue::new(db);
+//! queue.migrate().await?;
+//! let acme = TenantId::new("acme")?;
+//! queue.enqueue_json("jobs", &acme, &1).await?;
+//! let d = queue.reserve("jobs", Reserve::new(10, Duration::from_secs(30))).await?;
+//! queue.ack(&d[0].lease).await?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+mod migrations;
+mod schema;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use baas_core::TenantId;
+use baas_core::clock::{SharedClock, system};
+use baas_store::{Database, Engine};
+use bytes::Bytes;
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
+};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, TransactionTrait};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+pub use migrations::Migrator;
+use schema::{Dedupe as D, Messages as M};
+
+use crate::error::{QueueError, QueueResult};
+use crate::memory::DEFAULT_DEDUPE_WINDOW;
+use crate::queue::{
+    Capabilities, DeadLetter, Delivery, Enqueued, Lease, LeaseToken, Message, MessageId,
+    NewMessage, Queue, QueueStats, Reserve, truncate_reason, validate_batch, validate_delay,
+    validate_lease, validate_queue_name,
+};
+
+const LIVE: i16 = 0;
+const DEAD: i16 = 1;
+
+/// A [`Queue`] in a SQL database. Clones share the pool.
+#[derive(Clone)]
+pub struct SqlQueue {
+    db: Database,
+    clock: SharedClock,
+    dedupe_window: Duration,
+    wake: Arc<Notify>,
+}
+
+impl fmt::Debug for SqlQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlQueue")
+            .field("engine", &self.db.engine())
+            .field("dedupe_window", &self.dedupe_window)
+            .finish_non_exhaustive()
+    }
+}
+
+fn db_err(err: DbErr) -> QueueError {
+    use sea_orm::RuntimeErr;
+    let transient = match &err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            use sea_orm::sqlx::Error as E;
+            match &**e {
+                E::Io(_) | E::PoolClosed | E::PoolTimedOut | E::WorkerCrashed => true,
+                E::Database(db) => matches!(
+                    &*db.code().unwrap_or_default(),
+                    "5" | "6" | "517" | "262" | "40001" | "40P01" | "57P01"
+                ),
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    if transient {
+        QueueError::unavailable("queue database unavailable", err)
+    } else {
+        QueueError::Other(baas_core::Error::internal("queue database error").with_source(err))
+    }
+}
+
+fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn from_millis(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+fn dur_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+const COLUMNS: [M; 7] = [
+    M::Id,
+    M::Tenant,
+    M::Payload,
+    M::Headers,
+    M::DedupeKey,
+    M::EnqueuedAt,
+    M::Attempts,
+];
+
+fn read_message(row: &QueryResult) -> QueueResult<(Message, u32)> {
+    let id: Uuid = row.try_get("", "id").map_err(db_err)?;
+    let tenant: String = row.try_get("", "tenant").map_err(db_err)?;
+    let payload: Vec<u8> = row.try_get("", "payload").map_err(db_err)?;
+    let headers: serde_json::Value = row.try_get("", "headers").map_err(db_err)?;
+    let dedupe_key: Option<String> = row.try_get("", "dedupe_key").map_err(db_err)?;
+    let enqueued: i64 = row.try_get("", "enqueued_at").map_err(db_err)?;
+    let attempts: i32 = row.try_get("", "attempts").map_err(db_err)?;
+    let headers: BTreeMap<String, String> = serde_json::from_value(headers).map_err(|e| {
+        QueueError::Other(baas_core::Error::internal("stored headers are not a map").with_source(e))
+    })?;
+    Ok((
+        Message {
+            id: MessageId::from_uuid(id),
+            tenant: TenantId::new(tenant)?,
+            payload: Bytes::from(payload),
+            headers,
+            enqueued_at: from_millis(enqueued),
+            dedupe_key,
+        },
+        u32::try_from(attempts).unwrap_or(0),
+    ))
+}
+
+impl SqlQueue {
+    /// A queue in `db` on the system clock with a 24 h dedupe window.
+    pub fn new(db: Database) -> Self {
+        Self::with_clock(db, system())
+    }
+
+    /// A queue in `db` on `clock`.
+    pub fn with_clock(db: Database, clock: SharedClock) -> Self {
+        SqlQueue {
+            db,
+            clock,
+            dedupe_window: DEFAULT_DEDUPE_WINDOW,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Use another dedupe window.
+    pub fn dedupe_window(mut self, window: Duration) -> Self {
+        self.dedupe_window = window;
+        self
+    }
+
+    /// Run the framework's and the queue's migrations ([`Migrator`]) under baas-store's
+    /// start-up lock.
+    pub async fn migrate(&self) -> QueueResult<()> {
+        self.db.migrate_with::<Migrator>().await?;
+        Ok(())
+    }
+
+    /// Delete expired dedupe keys (DESIGN.md rule 11); returns how many went.
+    pub async fn sweep_dedupe(&self) -> QueueResult<u64> {
+        let now = millis(self.clock.now());
+        let stmt = Query::delete()
+            .from_table(D::Table)
+            .and_where(Expr::col(D::ExpiresAt).lte(now))
+            .to_owned();
+        let r = self.db.connection().execute(&stmt).await.map_err(db_err)?;
+        Ok(r.rows_affected())
+    }
+
+    fn now(&self) -> i64 {
+        millis(self.clock.now())
+    }
+
+    /// The row held under `lease`: its id, its token, not expired, live.
+    fn held(lease: &Lease, now: i64) -> Expr {
+        Expr::col(M::Id)
+            .eq(lease.message.as_uuid())
+            .and(Expr::col(M::Queue).eq(lease.queue.as_str()))
+            .and(Expr::col(M::LeaseToken).eq(lease.token.as_uuid()))
+            .and(Expr::col(M::Status).eq(LIVE))
+            .and(Expr::col(M::VisibleAt).gt(now))
+    }
+
+    async fn enqueue_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        queue: &str,
+        message: NewMessage,
+        now: i64,
+    ) -> QueueResult<Enqueued> {
+        let id = MessageId::new();
+        if let Some(key) = &message.dedupe_key {
+            // Claim the key: insert, or take over an expired claim; a live claim wins.
+            let claim = Query::insert()
+                .into_table(D::Table)
+                .columns([D::Queue, D::Tenant, D::Key, D::MessageId, D::ExpiresAt])
+                .values_panic([
+                    queue.into(),
+                    message.tenant.as_str().into(),
+                    key.as_str().into(),
+                    id.as_uuid().into(),
+                    now.saturating_add(dur_ms(self.dedupe_window)).into(),
+                ])
+                .on_conflict(
+                    OnConflict::columns([D::Queue, D::Tenant, D::Key])
+                        .update_columns([D::MessageId, D::ExpiresAt])
+                        .action_and_where(Expr::col((D::Table, D::ExpiresAt)).lte(now))
+                        .to_owned(),
+                )
+                .to_owned();
+            let claimed = conn.execute(&claim).await.map_err(db_err)?.rows_affected();
+            if claimed == 0 {
+                let existing = Query::select()
+                    .column(D::MessageId)
+                    .from(D::Table)
+                    .and_where(
+                        Expr::col(D::Queue)
+                            .eq(queue)
+                            .and(Expr::col(D::Tenant).eq(message.tenant.as_str()))
+                            .and(Expr::col(D::Key).eq(key.as_str())),
+                    )
+                    .to_owned();
+                let row = conn.query_one(&existing).await.map_err(db_err)?.ok_or(
+                    QueueError::Unavailable {
+                        message: "dedupe claim vanished; retry".into(),
+                        source: None,
+                    },
+                )?;
+                let first: Uuid = row.try_get("", "message_id").map_err(db_err)?;
+                return Ok(Enqueued {
+                    id: MessageId::from_uuid(first),
+                    duplicate: true,
+                });
+            }
+        }
+        let headers = serde_json::to_value(&message.headers).map_err(QueueError::Json)?;
+        let visible = now.saturating_add(dur_ms(message.delay.unwrap_or_default()));
+        let stmt = Query::insert()
+            .into_table(M::Table)
+            .columns([
+                M::Id,
+                M::Queue,
+                M::Tenant,
+                M::Payload,
+                M::Headers,
+                M::DedupeKey,
+                M::EnqueuedAt,
+                M::VisibleAt,
+                M::LeaseToken,
+                M::Attempts,
+                M::Status,
+            ])
+            .values_panic([
+                id.as_uuid().into(),
+                queue.into(),
+                message.tenant.as_str().into(),
+                message.payload.to_vec().into(),
+                headers.into(),
+                message.dedupe_key.into(),
+                now.into(),
+                visible.into(),
+                Option::<Uuid>::None.into(),
+                0i32.into(),
+                LIVE.into(),
+            ])
+            .to_owned();
+        conn.execute(&stmt).await.map_err(db_err)?;
+        Ok(Enqueued {
+            id,
+            duplicate: false,
+        })
+    }
+
+    fn ready(queue: &str, now: i64, max: usize) -> SelectStatement {
+        Query::select()
+            .column(M::Id)
+            .from(M::Table)
+            .and_where(
+                Expr::col(M::Queue)
+                    .eq(queue)
+                    .and(Expr::col(M::Status).eq(LIVE))
+                    .and(Expr::col(M::VisibleAt).lte(now)),
+            )
+            .order_by(M::VisibleAt, Order::Asc)
+            .order_by(M::Id, Order::Asc)
+            .limit(max as u64)
+            .to_owned()
+    }
+
+    /// Claim up to `reserve.max` ready messages under one new lease token.
+    ///
+    /// SQLite has one writer, so a single `UPDATE … WHERE id IN (subquery)` is atomic.
+    /// Postgres may evaluate such a subquery once per candidate row and claim more
+    /// than the limit, so there the ids are first picked (`FOR UPDATE SKIP LOCKED`, so
+    /// concurrent reservers never wait on each other or share a row) and then updated
+    /// in the same transaction.
+    async fn try_reserve(&self, queue: &str, reserve: Reserve) -> QueueResult<Vec<Delivery>> {
+        let now = self.now();
+        let until = now.saturating_add(dur_ms(reserve.lease));
+        let token = LeaseToken::new();
+        let claim = |target: Expr| {
+            Query::update()
+                .table(M::Table)
+                .value(M::LeaseToken, token.as_uuid())
+                .value(M::VisibleAt, until)
+                .value(M::Attempts, Expr::col(M::Attempts).add(1))
+                .and_where(target)
+                .and_where(Expr::col(M::Status).eq(LIVE))
+                .and_where(Expr::col(M::VisibleAt).lte(now))
+                .returning(Query::returning().columns(COLUMNS))
+                .to_owned()
+        };
+        let rows = if self.db.engine() == Engine::Postgres {
+            let tx = self.db.connection().begin().await.map_err(db_err)?;
+            let mut pick = Self::ready(queue, now, reserve.max);
+            pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+            let ids = tx
+                .query_all(&pick)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|row| row.try_get::<Uuid>("", "id").map_err(db_err))
+                .collect::<QueueResult<Vec<_>>>()?;
+            let rows = if ids.is_empty() {
+                Vec::new()
+            } else {
+                tx.query_all(&claim(Expr::col(M::Id).is_in(ids)))
+                    .await
+                    .map_err(db_err)?
+            };
+            tx.commit().await.map_err(db_err)?;
+            rows
+        } else {
+            let pick = Self::ready(queue, now, reserve.max);
+            self.db
+                .connection()
+                .query_all(&claim(Expr::col(M::Id).in_subquery(pick)))
+                .await
+                .map_err(db_err)?
+        };
+        let mut out = rows
+            .iter()
+            .map(|row| {
+                let (message, attempts) = read_message(row)?;
+                Ok(Delivery {
+                    lease: Lease {
+                        queue: queue.to_owned(),
+                        message: message.id,
+                        token,
+                    },
+                    message,
+                    attempt: attempts,
+                    lease_expires_at: from_millis(until),
+                })
+            })
+            .collect::<QueueResult<Vec<_>>>()?;
+        out.sort_by_key(|d| d.message.id);
+        Ok(out)
+    }
+
+    async fn count(&self, cond: Expr) -> QueueResult<u64> {
+        let stmt = Query::select()
+            .expr_as(Expr::col(M::Id).count(), Alias::new("n"))
+            .from(M::Table)
+            .and_where(cond)
+            .to_owned();
+        let row = self
+            .db
+            .connection()
+            .query_one(&stmt)
+            .await
+            .map_err(db_err)?;
+        let n: i64 = match row {
+            Some(r) => r.try_get("", "n").map_err(db_err)?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn settle(&self, stmt: sea_orm::sea_query::UpdateStatement) -> QueueResult<()> {
+        let r = self.db.connection().execute(&stmt).await.map_err(db_err)?;
+        if r.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(QueueError::LeaseLost)
+        }
+    }
+}
+
+#[async_trait]
+impl Queue for SqlQueue {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::full(self.dedupe_window)
+    }
+
+    async fn enqueue(&self, queue: &str, message: NewMessage) -> QueueResult<Enqueued> {
+        validate_queue_name(queue)?;
+        message.validate()?;
+        let now = self.now();
+        let out = if message.dedupe_key.is_some() {
+            let tx = self.db.connection().begin().await.map_err(db_err)?;
+            let out = self.enqueue_in(&tx, queue, message, now).await?;
+            tx.commit().await.map_err(db_err)?;
+            out
+        } else {
+            self.enqueue_in(self.db.connection(), queue, message, now)
+                .await?
+        };
+        self.wake.notify_waiters();
+        Ok(out)
+    }
+
+    async fn enqueue_batch(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+    ) -> QueueResult<Vec<Enqueued>> {
+        validate_queue_name(queue)?;
+        validate_batch(&messages)?;
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.now();
+        let tx = self.db.connection().begin().await.map_err(db_err)?;
+        let mut out = Vec::with_capacity(messages.len());
+        for message in messages {
+            out.push(self.enqueue_in(&tx, queue, message, now).await?);
+        }
+        tx.commit().await.map_err(db_err)?;
+        self.wake.notify_waiters();
+        Ok(out)
+    }
+
+    async fn reserve(&self, queue: &str, reserve: Reserve) -> QueueResult<Vec<Delivery>> {
+        validate_queue_name(queue)?;
+        reserve.validate()?;
+        let deadline = tokio::time::Instant::now() + reserve.wait;
+        let mut nap = Duration::from_millis(10);
+        loop {
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let out = self.try_reserve(queue, reserve).await?;
+            let now = tokio::time::Instant::now();
+            if !out.is_empty() || now >= deadline {
+                return Ok(out);
+            }
+            tokio::select! {
+                () = woken => {}
+                () = tokio::time::sleep(Ord::min(nap, deadline - now)) => {}
+            }
+            nap = Ord::min(nap * 2, Duration::from_millis(250));
+        }
+    }
+
+    async fn extend(&self, lease: &Lease, by: Duration) -> QueueResult<SystemTime> {
+        validate_lease(by)?;
+        let now = self.now();
+        let until = now.saturating_add(dur_ms(by));
+        let stmt = Query::update()
+            .table(M::Table)
+            .value(M::VisibleAt, until)
+            .and_where(Self::held(lease, now))
+            .to_owned();
+        self.settle(stmt).await?;
+        Ok(from_millis(until))
+    }
+
+    async fn ack(&self, lease: &Lease) -> QueueResult<()> {
+        let now = self.now();
+        let stmt = Query::delete()
+            .from_table(M::Table)
+            .and_where(Self::held(lease, now))
+            .to_owned();
+        let r = self.db.connection().execute(&stmt).await.map_err(db_err)?;
+        if r.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(QueueError::LeaseLost)
+        }
+    }
+
+    async fn nack(&self, lease: &Lease, retry_in: Duration) -> QueueResult<()> {
+        validate_delay(retry_in)?;
+        let now = self.now();
+        let stmt = Query::update()
+            .table(M::Table)
+            .value(M::VisibleAt, now.saturating_add(dur_ms(retry_in)))
+            .value(M::LeaseToken, Option::<Uuid>::None)
+            .and_where(Self::held(lease, now))
+            .to_owned();
+        self.settle(stmt).await?;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    async fn dead_letter(&self, lease: &Lease, reason: &str) -> QueueResult<()> {
+        let now = self.now();
+        let stmt = Query::update()
+            .table(M::Table)
+            .value(M::Status, DEAD)
+            .value(M::LeaseToken, Option::<Uuid>::None)
+            .value(M::DeadReason, truncate_reason(reason))
+            .value(M::DeadAt, now)
+            .and_where(Self::held(lease, now))
+            .to_owned();
+        self.settle(stmt).await
+    }
+
+    async fn dead_letters(&self, queue: &str, limit: usize) -> QueueResult<Vec<DeadLetter>> {
+        validate_queue_name(queue)?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let stmt = Query::select()
+            .columns(COLUMNS)
+            .columns([M::DeadReason, M::DeadAt])
+            .from(M::Table)
+            .and_where(
+                Expr::col(M::Queue)
+                    .eq(queue)
+                    .and(Expr::col(M::Status).eq(DEAD)),
+            )
+            .order_by(M::DeadAt, Order::Asc)
+            .order_by(M::Id, Order::Asc)
+            .limit(limit as u64)
+            .to_owned();
+        let rows = self
+            .db
+            .connection()
+            .query_all(&stmt)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                let (message, attempts) = read_message(row)?;
+                let reason: Option<String> = row.try_get("", "dead_reason").map_err(db_err)?;
+                let dead_at: Option<i64> = row.try_get("", "dead_at").map_err(db_err)?;
+                Ok(DeadLetter {
+                    message,
+                    reason: reason.unwrap_or_default(),
+                    attempts,
+                    dead_at: from_millis(dead_at.unwrap_or(0)),
+                })
+            })
+            .collect()
+    }
+
+    async fn redrive(&self, queue: &str, max: usize) -> QueueResult<u64> {
+        validate_queue_name(queue)?;
+        if max == 0 {
+            return Ok(0);
+        }
+        let now = self.now();
+        let pick = Query::select()
+            .column(M::Id)
+            .from(M::Table)
+            .and_where(
+                Expr::col(M::Queue)
+                    .eq(queue)
+                    .and(Expr::col(M::Status).eq(DEAD)),
+            )
+            .order_by(M::DeadAt, Order::Asc)
+            .order_by(M::Id, Order::Asc)
+            .limit(max as u64)
+            .to_owned();
+        let stmt = Query::update()
+            .table(M::Table)
+            .value(M::Status, LIVE)
+            .value(M::Attempts, 0i32)
+            .value(M::VisibleAt, now)
+            .value(M::LeaseToken, Option::<Uuid>::None)
+            .value(M::DeadReason, Option::<String>::None)
+            .value(M::DeadAt, Option::<i64>::None)
+            .and_where(Expr::col(M::Id).in_subquery(pick))
+            .and_where(Expr::col(M::Status).eq(DEAD))
+            .to_owned();
+        let r = self.db.connection().execute(&stmt).await.map_err(db_err)?;
+        self.wake.notify_waiters();
+        Ok(r.rows_affected())
+    }
+
+    async fn stats(&self, queue: &str) -> QueueResult<QueueStats> {
+        validate_queue_name(queue)?;
+        let now = self.now();
+        let live = || {
+            Expr::col(M::Queue)
+                .eq(queue)
+                .and(Expr::col(M::Status).eq(LIVE))
+        };
+        let in_flight = self
+            .count(
+                live()
+                    .and(Expr::col(M::LeaseToken).is_not_null())
+                    .and(Expr::col(M::VisibleAt).gt(now)),
+            )
+            .await?;
+        let total_live = self.count(live()).await?;
+        let dead = self
+            .count(
+                Expr::col(M::Queue)
+                    .eq(queue)
+                    .and(Expr::col(M::Status).eq(DEAD)),
+            )
+            .await?;
+        let oldest = Query::select()
+            .expr_as(Expr::col(M::EnqueuedAt).min(), Alias::new("oldest"))
+            .from(M::Table)
+            .and_where(live().and(Expr::col(M::VisibleAt).lte(now)))
+            .to_owned();
+        let row = self
+            .db
+            .connection()
+            .query_one(&oldest)
+            .await
+            .map_err(db_err)?;
+        let oldest: Option<i64> = match row {
+            Some(r) => r.try_get("", "oldest").map_err(db_err)?,
+            None => None,
+        };
+        let age = oldest
+            .map(|t| Duration::from_millis(u64::try_from(now.saturating_sub(t)).unwrap_or(0)))
+            .unwrap_or_default();
+        Ok(QueueStats {
+            depth: Some(total_live.saturating_sub(in_flight)),
+            in_flight: Some(in_flight),
+            dead: Some(dead),
+            oldest_age: Some(age),
+        })
+    }
+
+    async fn queues(&self) -> QueueResult<Vec<String>> {
+        let stmt = Query::select()
+            .distinct()
+            .column(M::Queue)
+            .from(M::Table)
+            .order_by(M::Queue, Order::Asc)
+            .to_owned();
+        let rows = self
+            .db
+            .connection()
+            .query_all(&stmt)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "queue").map_err(db_err))
+            .collect()
+    }
+
+    async fn purge(&self, queue: &str) -> QueueResult<u64> {
+        validate_queue_name(queue)?;
+        let now = self.now();
+        let stmt = Query::delete()
+            .from_table(M::Table)
+            .and_where(
+                Expr::col(M::Queue)
+                    .eq(queue)
+                    .and(Expr::col(M::Status).eq(LIVE))
+                    .and(
+                        Expr::col(M::LeaseToken)
+                            .is_null()
+                            .or(Expr::col(M::VisibleAt).lte(now)),
+                    ),
+            )
+            .to_owned();
+        let r = self.db.connection().execute(&stmt).await.map_err(db_err)?;
+        Ok(r.rows_affected())
+    }
+}
