@@ -255,11 +255,9 @@ impl Dispatcher {
                 n.channel
             )));
         }
-        let mut number = n.attempts;
         let mut retry_after: Option<Duration> = None;
         let mut last_error = String::new();
-        for provider in providers {
-            number += 1;
+        for (number, provider) in (n.attempts + 1..).zip(providers.iter()) {
             let at = inner.clock.now();
             let started = Instant::now();
             let result = provider.service.clone().oneshot(message.clone()).await;

@@ -126,15 +126,16 @@ impl Templates {
             check("html", h, &mut scratch)?;
         }
         let key = |part: &str| format!("{name}/{locale}/{part}");
-        if let Some(s) = source.subject.clone() {
+        let parts = (source.subject.is_some(), source.html.is_some());
+        if let Some(s) = source.subject {
             self.env
                 .add_template_owned(key("subject.txt"), s)
                 .map_err(|e| template_error(name, &e))?;
         }
         self.env
-            .add_template_owned(key("text.txt"), source.text.clone())
+            .add_template_owned(key("text.txt"), source.text)
             .map_err(|e| template_error(name, &e))?;
-        if let Some(h) = source.html.clone() {
+        if let Some(h) = source.html {
             self.env
                 .add_template_owned(key("body.html"), h)
                 .map_err(|e| template_error(name, &e))?;
@@ -143,10 +144,8 @@ impl Templates {
             .entry(name.to_owned())
             .or_default()
             .insert(locale.to_owned());
-        self.parts.insert(
-            (name.to_owned(), locale.to_owned()),
-            (source.subject.is_some(), source.html.is_some()),
-        );
+        self.parts
+            .insert((name.to_owned(), locale.to_owned()), parts);
         Ok(())
     }
 

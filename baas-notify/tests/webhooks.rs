@@ -24,10 +24,13 @@ use secrecy::ExposeSecret as _;
 
 use common::world;
 
+/// A scripted answer: status and an optional `Retry-After`.
+type Answer = (u16, Option<&'static str>);
+
 #[derive(Clone, Default)]
 struct Receiver {
     verifier: Arc<Mutex<Option<Arc<Verifier>>>>,
-    script: Arc<Mutex<VecDeque<(u16, Option<&'static str>)>>>,
+    script: Arc<Mutex<VecDeque<Answer>>>,
     received: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
     rejected: Arc<Mutex<usize>>,
 }

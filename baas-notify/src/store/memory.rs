@@ -134,10 +134,13 @@ impl DeliveryLog for MemoryDeliveryLog {
     }
 }
 
+/// One opt-out: tenant, recipient, category, channel.
+type OptOut = (TenantId, String, String, ChannelKind);
+
 /// A [`PreferenceStore`] in memory. Clones share the same data.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryPreferenceStore {
-    opted_out: Arc<Mutex<HashSet<(TenantId, String, String, ChannelKind)>>>,
+    opted_out: Arc<Mutex<HashSet<OptOut>>>,
 }
 
 impl MemoryPreferenceStore {
