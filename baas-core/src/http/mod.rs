@@ -3,10 +3,13 @@
 //! One mapping from [`ErrorKind`](crate::ErrorKind) to status, used by every crate and
 //! example ([`status_of`]); [`Error`](crate::Error) implements axum's `IntoResponse`; and
 //! [`Json`], [`fallback_not_found`] and [`method_not_allowed`] turn axum's own
-//! rejections into problem+json too.
+//! rejections into problem+json too; [`Caller`] extracts the authenticated principal.
 
+mod caller;
 mod problem;
 mod rejection;
+
+pub use caller::Caller;
 
 pub use problem::{PROBLEM_JSON, Problem, problem_type, status_of};
 pub use rejection::{Json, fallback_not_found, method_not_allowed, problem_rejections};
