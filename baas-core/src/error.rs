@@ -167,6 +167,7 @@ pub trait Classify {
 
 /// One field that failed validation, reported in problem+json `errors`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The field's name or JSON pointer.
     pub field: String,

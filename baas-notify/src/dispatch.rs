@@ -470,6 +470,10 @@ impl Dispatcher {
 
     /// Work [`DEFAULT_QUEUE`] until `shutdown` resolves: reserve batches of up to
     /// `batch` (waiting up to 1 s for work), handle them, repeat.
+    ///
+    /// Shutdown is graceful: it stops reserving, and a batch already reserved is
+    /// delivered and settled before this returns (each attempt is bounded by its
+    /// provider's timeout), so no lease is left to expire.
     pub async fn run(
         &self,
         queue: Arc<dyn Queue>,
@@ -478,29 +482,28 @@ impl Dispatcher {
     ) {
         tokio::pin!(shutdown);
         loop {
-            let work = async {
-                let reserved = queue
-                    .reserve(
-                        DEFAULT_QUEUE,
-                        Reserve::new(batch, Duration::from_secs(300)).wait(Duration::from_secs(1)),
+            let reserve = queue.reserve(
+                DEFAULT_QUEUE,
+                Reserve::new(batch, Duration::from_secs(300)).wait(Duration::from_secs(1)),
+            );
+            let reserved = tokio::select! {
+                () = &mut shutdown => return,
+                reserved = reserve => reserved,
+            };
+            match reserved {
+                Ok(batch) => {
+                    futures_util::future::join_all(
+                        batch.into_iter().map(|d| self.handle(&*queue, d)),
                     )
                     .await;
-                match reserved {
-                    Ok(batch) => {
-                        futures_util::future::join_all(
-                            batch.into_iter().map(|d| self.handle(&*queue, d)),
-                        )
-                        .await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reserve failed");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reserve failed");
+                    tokio::select! {
+                        () = &mut shutdown => return,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
                     }
                 }
-            };
-            tokio::select! {
-                () = &mut shutdown => return,
-                () = work => {}
             }
         }
     }

@@ -24,6 +24,9 @@ pub use model::{Attempt, ChannelKind, Notification, Outcome, Status};
 pub use schedule::RetrySchedule;
 pub use ssrf::TargetPolicy;
 pub mod endpoints;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 pub mod store;
 
 #[cfg(any(test, feature = "testing"))]

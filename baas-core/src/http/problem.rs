@@ -44,6 +44,7 @@ pub fn problem_type(kind: ErrorKind) -> String {
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A URI naming the problem type.
     #[serde(rename = "type")]

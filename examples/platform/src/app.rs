@@ -15,7 +15,10 @@ use baas_store::documents::SqlDocumentStore;
 use baas_store::idempotency::SqlIdempotencyStore;
 use baas_store::{Database, DynDocumentStore};
 
+use baas_queue::Queue;
+
 use crate::config::Config;
+use crate::events::{self, Events};
 use crate::{identity, openapi, ops, storage};
 
 /// Everything one process holds: the backends and the router over them.
@@ -25,6 +28,10 @@ pub struct App {
     pub router: Router,
     /// The database (also the default queue).
     pub database: Database,
+    /// The queue (the database's, or RabbitMQ).
+    pub queue: Arc<dyn Queue>,
+    /// Events, webhooks and notifications: what the workers run.
+    pub events: Events,
 }
 
 impl App {
@@ -35,6 +42,9 @@ impl App {
         let database = storage::open_database(config).await?;
         database.migrate_with::<baas_auth::sql::Migrator>().await?;
         let identity = identity::start(config, &database, &master_key, clock.clone()).await?;
+        let queue = storage::open_queue(config, &database).await?;
+        let events =
+            events::start(config, &database, &master_key, queue.clone(), clock.clone()).await?;
         let blobs = Arc::new(storage::open_blobs(
             config,
             &database,
@@ -64,6 +74,7 @@ impl App {
                     .trusted_proxies(config.trusted_proxies.clone()),
             ))
             .merge(baas_store::http::routes(documents, blobs.clone()))
+            .merge(baas_notify::http::routes(events.state()))
             .merge(baas_store::http::signed_file_routes(
                 blobs,
                 DEFAULT_SIGNED_URL_PREFIX,
@@ -84,6 +95,11 @@ impl App {
             .layer(axum::middleware::from_fn_with_state(slos, ops::record_slo))
             .layer(DefaultBodyLimit::max(config.max_json_bytes));
         let router = stack.apply_with_auth(router, identity.layer());
-        Ok(App { router, database })
+        Ok(App {
+            router,
+            database,
+            queue,
+            events,
+        })
     }
 }

@@ -83,6 +83,12 @@ pub struct Config {
     pub queue_url: Option<String>,
     /// `BAAS_SMTP_URL`; `None` = mail to the log.
     pub smtp_url: Option<String>,
+    /// `BAAS_SMTP_FROM` (an addition to API.md's table): the sender of every email,
+    /// default `baas@localhost`.
+    pub smtp_from: String,
+    /// `BAAS_AMQP_MANAGEMENT_URL` (an addition): RabbitMQ's management API, for queue
+    /// depth and age on `/metrics` and `/v1/admin/queues`; unset = those figures are null.
+    pub amqp_management_url: Option<String>,
     /// `BAAS_MASTER_KEY` is read by [`baas_core::MasterKey::from_env_or_file`]; this is
     /// the file used when it is unset.
     pub master_key_file: PathBuf,
@@ -134,6 +140,8 @@ impl Config {
                 .unwrap_or_else(|| "file://./data/objects".to_owned()),
             queue_url: get("BAAS_QUEUE_URL"),
             smtp_url: get("BAAS_SMTP_URL"),
+            smtp_from: get("BAAS_SMTP_FROM").unwrap_or_else(|| "baas@localhost".to_owned()),
+            amqp_management_url: get("BAAS_AMQP_MANAGEMENT_URL"),
             master_key_file: data.join("master.key"),
             operator_tenant: get("BAAS_OPERATOR_TENANT"),
             issuer: get("BAAS_ISSUER").unwrap_or_else(|| "baas".to_owned()),

@@ -18,6 +18,7 @@
 
 pub mod app;
 pub mod config;
+pub mod events;
 pub mod identity;
 pub mod openapi;
 pub mod ops;

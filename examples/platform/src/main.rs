@@ -24,6 +24,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
+    let workers = role.runs_workers().then(|| {
+        tracing::info!("delivery worker started");
+        let dispatcher = app.events.dispatcher.clone();
+        let queue = app.queue.clone();
+        let stop = shutdown.clone().cancelled_owned();
+        tokio::spawn(async move { dispatcher.run(queue, WORKER_BATCH, stop).await })
+    });
+
     if role.serves_api() {
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         tracing::info!(address = %listener.local_addr()?, ?role, "platform listening");
@@ -38,8 +46,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(?role, "platform running workers only");
         shutdown.cancelled().await;
     }
+    if let Some(workers) = workers {
+        // Stops reserving; a batch in hand is delivered and settled first.
+        shutdown.cancel();
+        let _ = workers.await;
+    }
     Ok(())
 }
+
+/// How many deliveries one worker reserves and sends at once.
+const WORKER_BATCH: usize = 32;
 
 /// `--role api|worker|all` (also `--role=…`); `all` when absent.
 fn role_from_args(args: impl Iterator<Item = String>) -> Result<Role, config::ConfigError> {

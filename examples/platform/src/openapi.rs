@@ -39,6 +39,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = PlatformDoc::openapi();
     doc.merge(baas_auth::routes::IdentityApi::openapi());
     doc.merge(baas_store::http::openapi());
+    doc.merge(baas_notify::http::openapi());
     doc
 }
 

@@ -1,9 +1,13 @@
 //! Opening the storage backends named by the configuration: the database (SQLite file
-//! or Postgres) and the object store (local files or S3).
+//! or Postgres), the object store (local files or S3) and the queue (the database or
+//! RabbitMQ).
 
 use std::sync::Arc;
 
 use baas_core::{Error, ErrorKind, MasterKey, SharedClock};
+use baas_queue::Queue;
+use baas_queue::amqp::{AmqpConfig, AmqpQueue};
+use baas_queue::sql::SqlQueue;
 use baas_store::Database;
 use baas_store::blob::{BlobLedger, BlobLimits, ObjectBlobStore, SqlBlobLedger, UrlSigner};
 
@@ -72,6 +76,29 @@ pub fn open_blobs(
         ));
     };
     Ok(store.with_limits(limits))
+}
+
+/// The queue of `BAAS_QUEUE_URL`: RabbitMQ for `amqp://…` (stats through
+/// `BAAS_AMQP_MANAGEMENT_URL` when set), else the SQL queue in the database.
+pub async fn open_queue(config: &Config, db: &Database) -> Result<Arc<dyn Queue>, Error> {
+    match config.queue_url.as_deref() {
+        Some(url) if url.starts_with("amqp://") || url.starts_with("amqps://") => {
+            let mut amqp = AmqpConfig::new(url);
+            if let Some(management) = &config.amqp_management_url {
+                amqp = amqp.with_management_url(management.clone());
+            }
+            Ok(Arc::new(AmqpQueue::connect(amqp).await?))
+        }
+        Some(url) => Err(Error::invalid(format!(
+            "BAAS_QUEUE_URL: {} is neither amqp:// nor amqps://",
+            url.split(':').next().unwrap_or("")
+        ))),
+        None => {
+            let queue = SqlQueue::new(db.clone());
+            queue.migrate().await?;
+            Ok(Arc::new(queue))
+        }
+    }
 }
 
 #[cfg(test)]
