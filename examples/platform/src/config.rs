@@ -89,6 +89,10 @@ pub struct Config {
     /// `BAAS_AMQP_MANAGEMENT_URL` (an addition): RabbitMQ's management API, for queue
     /// depth and age on `/metrics` and `/v1/admin/queues`; unset = those figures are null.
     pub amqp_management_url: Option<String>,
+    /// `BAAS_AMQP_PREFIX` (an addition): the prefix of every RabbitMQ queue and exchange
+    /// of this installation, default `baas`; installations sharing a broker (or a vhost)
+    /// need different prefixes.
+    pub amqp_prefix: Option<String>,
     /// `BAAS_MASTER_KEY` is read by [`baas_core::MasterKey::from_env_or_file`]; this is
     /// the file used when it is unset.
     pub master_key_file: PathBuf,
@@ -142,6 +146,7 @@ impl Config {
             smtp_url: get("BAAS_SMTP_URL"),
             smtp_from: get("BAAS_SMTP_FROM").unwrap_or_else(|| "baas@localhost".to_owned()),
             amqp_management_url: get("BAAS_AMQP_MANAGEMENT_URL"),
+            amqp_prefix: get("BAAS_AMQP_PREFIX"),
             master_key_file: data.join("master.key"),
             operator_tenant: get("BAAS_OPERATOR_TENANT"),
             issuer: get("BAAS_ISSUER").unwrap_or_else(|| "baas".to_owned()),

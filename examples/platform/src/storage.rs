@@ -87,6 +87,9 @@ pub async fn open_queue(config: &Config, db: &Database) -> Result<Arc<dyn Queue>
             if let Some(management) = &config.amqp_management_url {
                 amqp = amqp.with_management_url(management.clone());
             }
+            if let Some(prefix) = &config.amqp_prefix {
+                amqp = amqp.with_prefix(prefix.clone());
+            }
             Ok(Arc::new(AmqpQueue::connect(amqp).await?))
         }
         Some(url) => Err(Error::invalid(format!(
