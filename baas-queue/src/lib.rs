@@ -5,7 +5,20 @@
 //!
 //! | capability | trait | backends (feature) |
 //! |---|---|---|
-//! | durable messages with leases, retries and dead letters | [`Queue`] | [`MemoryQueue`] (always), `sql::SqlQueue` (`sql`: SQLite, Postgres) |
+//! | durable messages with leases, retries and dead letters | [`Queue`] | [`MemoryQueue`] (always), `sql::SqlQueue` (`sql`: SQLite, Postgres), `amqp::AmqpQueue` (`amqp`: RabbitMQ) |
+//!
+//! Around it: the [`Worker`] runtime (handlers are tower services), queue gauges for
+//! `/metrics` ([`metrics`]), and — feature `http` — the operator routes listing the
+//! queues and redriving dead letters (`http`).
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `sql` | `sql::SqlQueue` (SQLite and Postgres, on baas-store's `Database`) and the outbox relay (`outbox`) |
+//! | `amqp` | `amqp::AmqpQueue` (RabbitMQ via lapin; stats through the management HTTP API) |
+//! | `http` | `http::admin_routes` (`GET /v1/admin/queues`, `POST /v1/admin/queues/{queue}/redrive`, operator only) and `http::openapi` |
+//! | `testing` | the conformance suite (`testing`) every backend runs |
 //!
 //! The [`Queue`] docs state the guarantees: at-least-once delivery, leases that belong
 //! to deliveries (a stale lease token is refused), delays as lower bounds, an
@@ -35,8 +48,13 @@ pub use baas_core as core;
 
 pub mod error;
 pub mod memory;
+pub mod metrics;
 pub mod queue;
 pub mod worker;
+
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 
 #[cfg(feature = "sql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]

@@ -18,7 +18,7 @@ mod runtime;
 
 pub use job::Job;
 pub use policy::{Decision, RetryPolicy};
-pub use runtime::{JOBS_TOTAL, Worker, WorkerConfig, WorkerSummary};
+pub use runtime::{DELIVERY_LAG_SECONDS, JOBS_TOTAL, Worker, WorkerConfig, WorkerSummary};
 
 #[cfg(test)]
 mod tests;

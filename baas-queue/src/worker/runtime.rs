@@ -26,6 +26,10 @@ use crate::queue::{Delivery, DynQueue, Lease, Message, Reserve, validate_queue_n
 /// `dead`, `released`, `lost`).
 pub const JOBS_TOTAL: &str = "baas_queue_jobs_total";
 
+/// Histogram of the time from enqueue to a message's first delivery to a worker
+/// (attempt 1: after enqueue, or after a redrive), in seconds: label `queue`.
+pub const DELIVERY_LAG_SECONDS: &str = "baas_queue_delivery_lag_seconds";
+
 /// How a [`Worker`] runs.
 #[derive(Debug, Clone)]
 
@@ -422,6 +426,20 @@ async fn settle_lost(result: QueueResult<()>, ok: Outcome, lease: &Lease) -> Out
     }
 }
 
+/// Record how long a message waited for its first delivery: from `enqueued_at` to the
+/// reservation (its lease expiry less the lease), both by the backend's clock.
+fn record_lag(queue: &str, delivery: &Delivery, lease: Duration) {
+    let reserved_at = delivery
+        .lease_expires_at
+        .checked_sub(lease)
+        .unwrap_or(delivery.lease_expires_at);
+    let lag = reserved_at
+        .duration_since(delivery.message.enqueued_at)
+        .unwrap_or(Duration::ZERO);
+    metrics::histogram!(DELIVERY_LAG_SECONDS, "queue" => queue.to_owned())
+        .record(lag.as_secs_f64());
+}
+
 async fn process<T: Send + 'static>(
     ctx: &Ctx<T>,
     handler: Handler<T>,
@@ -430,6 +448,9 @@ async fn process<T: Send + 'static>(
 ) -> Outcome {
     let lease = delivery.lease.clone();
     let retry = ctx.config.retry;
+    if delivery.attempt == 1 {
+        record_lag(&ctx.name, &delivery, ctx.config.lease);
+    }
     if delivery.attempt > retry.max_attempts() {
         let reason = format!(
             "exceeded {} attempts (earlier deliveries ended without a result)",

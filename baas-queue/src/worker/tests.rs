@@ -265,3 +265,69 @@ async fn long_jobs_keep_their_lease() {
         .await;
     assert_eq!(summary.processed, 1);
 }
+
+#[test]
+fn the_worker_records_outcomes_and_first_delivery_lag() {
+    use metrics_util::MetricKind;
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let clock = baas_core::ManualClock::new();
+    let queue = Arc::new(MemoryQueue::with_clock(clock.shared()));
+    rt.block_on(async {
+        queue.enqueue_json("lagging", &acme(), &1).await.unwrap();
+        queue.enqueue_json("lagging", &acme(), &2).await.unwrap();
+    });
+    clock.advance(Duration::from_secs(3));
+    let handler = service_fn(|job: Job<u32>| async move {
+        if job.payload == 1 {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::Invalid, "no"))
+        }
+    });
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let summary = metrics::with_local_recorder(&recorder, || {
+        rt.block_on(
+            Worker::json(queue.clone(), "lagging", handler)
+                .unwrap()
+                .config(fast(1, 3))
+                .run_until_idle(),
+        )
+    });
+    assert_eq!((summary.processed, summary.dead), (1, 1));
+
+    let mut outcomes = Vec::new();
+    let mut lags = Vec::new();
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let labels: Vec<(String, String)> = key
+            .key()
+            .labels()
+            .map(|l| (l.key().to_owned(), l.value().to_owned()))
+            .collect();
+        match (key.kind(), key.key().name(), value) {
+            (MetricKind::Counter, JOBS_TOTAL, DebugValue::Counter(n)) => {
+                assert!(labels.contains(&("queue".to_owned(), "lagging".to_owned())));
+                let outcome = labels.iter().find(|(k, _)| k == "outcome").unwrap();
+                outcomes.push((outcome.1.clone(), n));
+            }
+            (MetricKind::Histogram, DELIVERY_LAG_SECONDS, DebugValue::Histogram(values)) => {
+                assert_eq!(labels, vec![("queue".to_owned(), "lagging".to_owned())]);
+                lags.extend(values.into_iter().map(|v| v.into_inner()));
+            }
+            _ => {}
+        }
+    }
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        vec![("dead".to_owned(), 1), ("processed".to_owned(), 1)]
+    );
+    // Both messages waited 3 s (by the queue's clock) for their first delivery.
+    assert_eq!(lags, vec![3.0, 3.0]);
+}
