@@ -52,6 +52,31 @@ impl Email {
     }
 }
 
+/// Unicode format characters (category Cf) that render as nothing or reorder text: soft
+/// hyphen, zero-width and joiner characters, bidirectional embeddings, overrides and
+/// isolates, the byte-order mark, interlinear annotation and tag characters. They let
+/// two addresses look alike (or one look like another), so none is accepted.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
 fn validate(email: &str) -> Result<(), AuthError> {
     let fail = |reason| Err(AuthError::InvalidEmail { reason });
     if email.is_empty() {
@@ -62,6 +87,9 @@ fn validate(email: &str) -> Result<(), AuthError> {
     }
     if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return fail("must not contain spaces or control characters");
+    }
+    if email.chars().any(is_invisible) {
+        return fail("must not contain invisible or bidirectional formatting characters");
     }
     let mut parts = email.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
@@ -167,6 +195,10 @@ mod tests {
             "a b@example.com",
             "a@exa\u{0}mple.com",
             "a\u{7}@example.com",
+            "\u{202E}moc.elpmaxe@a",
+            "a\u{200B}@example.com",
+            "a@exam\u{FEFF}ple.com",
+            "a\u{2066}@example.com",
             &long_local,
             &long_total,
         ] {

@@ -84,9 +84,9 @@ fn queue_name(name: &str) -> Result<(), Error> {
     operation_id = "list_queues",
     responses(
         (status = 200, description = "every queue the backend knows, with its figures; a figure the backend cannot know is null", body = QueueList),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "the queue backend is unavailable", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an operator", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "the queue backend is unavailable", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -113,10 +113,10 @@ pub(crate) async fn list_queues(
     params(("queue" = String, Path, description = "the queue: 1-255 bytes of [A-Za-z0-9._:-]")),
     responses(
         (status = 200, description = "how many dead letters moved back (0 for an unknown queue)", body = Redriven),
-        (status = 400, description = "bad queue name", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "the queue backend is unavailable", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "bad queue name", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an operator", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "the queue backend is unavailable", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

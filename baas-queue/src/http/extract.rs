@@ -3,11 +3,12 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use baas_core::{Error, ErrorKind, Principal, RequestContext};
+use baas_core::http::Caller;
+use baas_core::{Error, Principal};
 use serde::de::DeserializeOwned;
 
 /// The authenticated [`Principal`] in the request extensions (directly or inside a
-/// [`RequestContext`]), required to be an operator: 401 without one, 403 when it is not
+/// [`RequestContext`](baas_core::RequestContext)), required to be an operator: 401 without one, 403 when it is not
 /// an operator.
 #[derive(Debug, Clone)]
 pub(crate) struct Operator(pub(crate) Principal);
@@ -15,24 +16,10 @@ pub(crate) struct Operator(pub(crate) Principal);
 impl<S: Send + Sync> FromRequestParts<S> for Operator {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let principal = parts.extensions.get::<Principal>().or_else(|| {
-            parts
-                .extensions
-                .get::<RequestContext>()
-                .and_then(|cx| cx.principal.as_ref())
-        });
-        match principal {
-            Some(p) if p.is_operator() => Ok(Operator(p.clone())),
-            Some(_) => Err(Error::new(
-                ErrorKind::Forbidden,
-                "this operation needs an operator",
-            )),
-            None => Err(Error::new(
-                ErrorKind::Unauthenticated,
-                "this operation needs a valid credential",
-            )),
-        }
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require_operator()?;
+        Ok(Operator(caller.0))
     }
 }
 

@@ -87,7 +87,7 @@ use axum::Router;
 use crate::queue::DynQueue;
 
 pub use admin::{QueueList, QueueSummary, Redriven};
-pub use openapi::{ProblemDetails, ProblemField, QueueApi, openapi};
+pub use openapi::{QueueApi, openapi};
 
 /// The operator routes `GET /v1/admin/queues` and `POST /v1/admin/queues/{queue}/redrive`
 /// over `queue`, needing an authenticated operator

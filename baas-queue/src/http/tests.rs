@@ -241,7 +241,7 @@ fn the_description_names_both_operations_and_their_problems() {
     }
     assert!(redrive["responses"]["400"].is_object());
     let schemas = &json["components"]["schemas"];
-    for name in ["QueueList", "QueueSummary", "Redriven", "ProblemDetails"] {
+    for name in ["QueueList", "QueueSummary", "Redriven", "Problem"] {
         assert!(schemas[name].is_object(), "{name}");
     }
     assert!(json["components"]["securitySchemes"]["bearer"].is_object());

@@ -57,11 +57,13 @@ impl App {
         health.register_shared(blobs.clone());
 
         let metrics = baas_core::metrics::install_prometheus()?;
+        baas_queue::metrics::describe();
         let slos = Arc::new(ops::default_slos(clock.clone())?);
         let ops = ops::Ops {
             health: Arc::new(health),
             metrics,
             slos: slos.clone(),
+            queue: queue.clone(),
         };
 
         let documents: Arc<DynDocumentStore> = Arc::new(SqlDocumentStore::new(database.clone()));
@@ -75,6 +77,7 @@ impl App {
             ))
             .merge(baas_store::http::routes(documents, blobs.clone()))
             .merge(baas_notify::http::routes(events.state()))
+            .merge(baas_queue::http::admin_routes(queue.clone()))
             .merge(baas_store::http::signed_file_routes(
                 blobs,
                 DEFAULT_SIGNED_URL_PREFIX,

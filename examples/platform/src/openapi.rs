@@ -12,7 +12,7 @@ use utoipa::OpenApi;
         title = "baas platform",
         description = "The composed baas server: identity, documents, files, events, notifications and operations."
     ),
-    paths(healthz, readyz, metrics)
+    paths(healthz, readyz, metrics, openapi_json)
 )]
 struct PlatformDoc;
 
@@ -34,12 +34,18 @@ fn readyz() {}
 #[allow(dead_code)]
 fn metrics() {}
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1 of every route", content_type = "application/json")))]
+#[allow(dead_code)]
+fn openapi_json() {}
+
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = PlatformDoc::openapi();
     doc.merge(baas_auth::routes::IdentityApi::openapi());
     doc.merge(baas_store::http::openapi());
     doc.merge(baas_notify::http::openapi());
+    doc.merge(baas_queue::http::openapi());
     doc
 }
 

@@ -1,5 +1,5 @@
-//! The operations routes: `/healthz`, `/readyz`, `/metrics`, and the SLO bookkeeping
-//! that feeds the error-budget gauges on `/metrics`.
+//! The operations routes: `/healthz`, `/readyz`, `/metrics` (with the queue's figures,
+//! read at each scrape), and the SLO bookkeeping that feeds the error-budget gauges.
 
 use std::sync::Arc;
 
@@ -22,6 +22,8 @@ pub struct Ops {
     pub metrics: PrometheusHandle,
     /// The service-level objectives.
     pub slos: Arc<SloRegistry>,
+    /// The queue, whose depth, in-flight, dead letters and oldest age are gauges.
+    pub queue: Arc<dyn baas_queue::Queue>,
 }
 
 /// The SLOs the platform declares: 99.9 % of API requests answer without a server
@@ -57,6 +59,9 @@ async fn readyz(State(ops): State<Ops>) -> Response {
 
 async fn metrics(State(ops): State<Ops>) -> Response {
     ops.slos.export_gauges();
+    if let Err(error) = baas_queue::metrics::record_queue_stats(&*ops.queue).await {
+        tracing::warn!(%error, "queue figures unavailable for /metrics");
+    }
     exporter::response(&ops.metrics)
 }
 
