@@ -56,6 +56,12 @@ async fn shared_env() -> Option<Vec<(String, String)>> {
     ])
 }
 
+/// A figure for the run's log: straight to stderr, so it shows in a plain run.
+fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 fn rand_key() -> [u8; 32] {
     let mut key = [0u8; 32];
     let seed = uuid::Uuid::new_v4();
@@ -133,7 +139,7 @@ async fn two_processes_behave_as_one() {
     })
     .await
     .expect("B refuses the revoked session");
-    println!("revocation on A refused by B after {refused:?}");
+    report(&format!("revocation on A refused by B after {refused:?}"));
 
     // An API key deleted on A is refused by B.
     let created = a
@@ -153,7 +159,9 @@ async fn two_processes_behave_as_one() {
     })
     .await
     .expect("B refuses the deleted API key");
-    println!("API key deleted on A refused by B after {refused:?}");
+    report(&format!(
+        "API key deleted on A refused by B after {refused:?}"
+    ));
 
     // A signed URL made by A works without A: served by B when it is the platform's own
     // (root-relative), or by S3 itself when presigned (absolute).
