@@ -11,7 +11,7 @@
 //! | `POST /v1/notifications` `{"channel","to","template","data"}` | any caller | 202 `{"id"}` |
 //! | `GET /v1/notifications/{id}` | any caller | 200 `{"id","status","attempts"}` |
 //!
-//! The tenant always comes from the authenticated caller ([`Caller`]); another tenant's
+//! The tenant always comes from the authenticated caller ([`Caller`](baas_core::http::Caller)); another tenant's
 //! endpoint or notification answers 404, as a missing one does. Every error is
 //! problem+json: an unparseable body 400, a refused URL (private address, wrong
 //! scheme), an unknown template, a missing variable or a bad address 422, no credential
