@@ -35,10 +35,8 @@
 
 mod memory;
 mod model;
-mod polled;
 mod store;
 
 pub use memory::MemorySessionStore;
 pub use model::{NewSession, RefreshOutcome, RefreshPolicy, Revocation, Session};
-pub use polled::PolledRevocations;
 pub use store::{DynSessionStore, SessionStore};
