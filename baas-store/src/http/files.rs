@@ -108,7 +108,7 @@ where
     tag = "files",
     operation_id = "put_file",
     params(("key" = String, Path, description = "the key; may contain '/'; no '..', no leading, trailing or doubled '/', no control characters, at most 1024 bytes")),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the raw bytes, streamed; its Content-Type is stored"),
+    request_body(content = Vec<u8>, content_type = "*/*", description = "the raw bytes of any type, streamed; its Content-Type is stored and answered on GET"),
     responses(
         (status = 200, description = "replaced", body = FileMeta, headers(("ETag" = String, description = "\"<sha256>\""))),
         (status = 201, description = "created", body = FileMeta, headers(("ETag" = String, description = "\"<sha256>\""))),
@@ -187,9 +187,9 @@ fn body_error(err: axum::Error) -> BoxError {
         ("Range" = Option<String>, Header, description = "one range `bytes=first-last`, `bytes=first-` or `bytes=-suffix`; several ranges get the whole file"),
     ),
     responses(
-        (status = 200, description = "the bytes", body = Vec<u8>, content_type = "application/octet-stream",
+        (status = 200, description = "the bytes, with the Content-Type they were stored with", content_type = "*/*",
             headers(("ETag" = String, description = "\"<sha256>\""), ("Content-Type" = String, description = "as uploaded"))),
-        (status = 206, description = "one range of the bytes", body = Vec<u8>, content_type = "application/octet-stream",
+        (status = 206, description = "one range of the bytes", content_type = "*/*",
             headers(("Content-Range" = String, description = "bytes first-last/size"), ("ETag" = String))),
         (status = 400, description = "bad key", body = super::ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),

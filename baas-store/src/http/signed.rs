@@ -46,8 +46,8 @@ where
         ("Range" = Option<String>, Header, description = "one byte range, as on GET /v1/files/{key}"),
     ),
     responses(
-        (status = 200, description = "the bytes", body = Vec<u8>, content_type = "application/octet-stream"),
-        (status = 206, description = "one range of the bytes", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "the bytes", content_type = "*/*"),
+        (status = 206, description = "one range of the bytes", content_type = "*/*"),
         (status = 403, description = "expired, altered or not a signed URL", body = super::ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "the file is gone", body = super::ProblemDetails, content_type = "application/problem+json"),
         (status = 416, description = "the range is outside the file", body = super::ProblemDetails, content_type = "application/problem+json"),
