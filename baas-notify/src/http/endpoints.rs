@@ -1,8 +1,8 @@
 //! `POST`/`GET /v1/webhooks/endpoints`, `DELETE /v1/webhooks/endpoints/{id}` (admin).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use baas_core::http::{Caller, Json};
+use baas_core::http::{Caller, Json, Path};
 use baas_core::{Error, ErrorKind};
 use http::StatusCode;
 use secrecy::ExposeSecret;

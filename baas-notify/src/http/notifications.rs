@@ -1,8 +1,8 @@
 //! `POST /v1/notifications`, `GET /v1/notifications/{id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use baas_core::http::{Caller, Json};
+use baas_core::http::{Caller, Json, Path};
 use baas_core::{Error, ErrorKind};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -8,8 +8,9 @@ use axum::routing::{get, post};
 use baas_core::Error;
 use baas_core::http::Json;
 
-use super::extract::{Operator, PathParams};
+use super::extract::Operator;
 use crate::queue::{DynQueue, QueueExt, QueueStats, validate_queue_name};
+use baas_core::http::Path;
 
 type Queues = Arc<DynQueue>;
 
@@ -123,7 +124,7 @@ pub(crate) async fn list_queues(
 pub(crate) async fn redrive_queue(
     Operator(operator): Operator,
     State(queues): State<Queues>,
-    PathParams(name): PathParams<String>,
+    Path(name): Path<String>,
 ) -> Result<Json<Redriven>, Error> {
     queue_name(&name)?;
     let moved = queues.redrive_all(&name).await?;

@@ -11,11 +11,12 @@ use baas_core::{Error, ErrorKind};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use uuid::Uuid;
 
-use super::extract::{CallerTenant, PathParams, QueryParams, page_limit};
+use super::extract::{CallerTenant, page_limit};
 use crate::documents::{
     DEFAULT_PAGE_LIMIT, Document, DynDocumentStore, Filter, ListQuery, MAX_PAGE_LIMIT,
     validate_collection, validate_field,
 };
+use baas_core::http::{Path, Query};
 
 type Docs = Arc<DynDocumentStore>;
 
@@ -118,7 +119,7 @@ fn document_response(status: StatusCode, doc: Document, location: Option<&str>) 
 pub(crate) async fn create_document(
     CallerTenant(tenant): CallerTenant,
     State(docs): State<Docs>,
-    PathParams(name): PathParams<String>,
+    Path(name): Path<String>,
     Json(data): Json<serde_json::Value>,
 ) -> Result<Response, Error> {
     collection(&name)?;
@@ -149,7 +150,7 @@ pub(crate) async fn create_document(
 pub(crate) async fn get_document(
     CallerTenant(tenant): CallerTenant,
     State(docs): State<Docs>,
-    PathParams((name, id)): PathParams<(String, String)>,
+    Path((name, id)): Path<(String, String)>,
 ) -> Result<Response, Error> {
     collection(&name)?;
     let id = document_id(&id)?;
@@ -229,7 +230,7 @@ fn stale() -> Error {
 pub(crate) async fn replace_document(
     CallerTenant(tenant): CallerTenant,
     State(docs): State<Docs>,
-    PathParams((name, id)): PathParams<(String, String)>,
+    Path((name, id)): Path<(String, String)>,
     headers: HeaderMap,
     Json(data): Json<serde_json::Value>,
 ) -> Result<Response, Error> {
@@ -273,7 +274,7 @@ pub(crate) async fn replace_document(
 pub(crate) async fn delete_document(
     CallerTenant(tenant): CallerTenant,
     State(docs): State<Docs>,
-    PathParams((name, id)): PathParams<(String, String)>,
+    Path((name, id)): Path<(String, String)>,
 ) -> Result<StatusCode, Error> {
     collection(&name)?;
     let id = document_id(&id)?;
@@ -329,8 +330,8 @@ fn list_query(params: &[(String, String)]) -> Result<ListQuery, Error> {
 pub(crate) async fn list_documents(
     CallerTenant(tenant): CallerTenant,
     State(docs): State<Docs>,
-    PathParams(name): PathParams<String>,
-    QueryParams(params): QueryParams<Vec<(String, String)>>,
+    Path(name): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<DocumentPage>, Error> {
     collection(&name)?;
     let query = list_query(&params)?;

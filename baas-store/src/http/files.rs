@@ -13,9 +13,10 @@ use baas_core::{BoxError, Error, ErrorKind, TenantId};
 use futures::TryStreamExt as _;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
-use super::extract::{CallerTenant, PathParams, QueryParams, page_limit};
+use super::extract::{CallerTenant, page_limit};
 use super::range::serve_object;
 use crate::blob::{BlobMeta, DynBlobStore, MAX_LIST_LIMIT, PutBody};
+use baas_core::http::{Path, Query};
 
 type Blobs = Arc<DynBlobStore>;
 
@@ -122,7 +123,7 @@ where
 pub(crate) async fn put_file(
     CallerTenant(tenant): CallerTenant,
     State(blobs): State<Blobs>,
-    PathParams(key): PathParams<String>,
+    Path(key): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Error> {
@@ -202,7 +203,7 @@ fn body_error(err: axum::Error) -> BoxError {
 pub(crate) async fn get_file(
     CallerTenant(tenant): CallerTenant,
     State(blobs): State<Blobs>,
-    PathParams(key): PathParams<String>,
+    Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     serve_object(blobs.as_ref(), &tenant, &key, &headers).await
@@ -226,7 +227,7 @@ pub(crate) async fn get_file(
 pub(crate) async fn delete_file(
     CallerTenant(tenant): CallerTenant,
     State(blobs): State<Blobs>,
-    PathParams(key): PathParams<String>,
+    Path(key): Path<String>,
 ) -> Result<StatusCode, Error> {
     if blobs.delete(&tenant, &key).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -265,7 +266,7 @@ pub(crate) struct ListParams {
 pub(crate) async fn list_files(
     CallerTenant(tenant): CallerTenant,
     State(blobs): State<Blobs>,
-    QueryParams(params): QueryParams<ListParams>,
+    Query(params): Query<ListParams>,
 ) -> Result<Json<FilePage>, Error> {
     let limit = page_limit(
         params.limit.as_deref(),
@@ -302,7 +303,7 @@ pub(crate) async fn list_files(
 async fn post_on_file(
     CallerTenant(tenant): CallerTenant,
     State(blobs): State<Blobs>,
-    PathParams(path): PathParams<String>,
+    Path(path): Path<String>,
     request: Request,
 ) -> Response {
     let Some(key) = path.strip_suffix(SIGNED_URL_SUFFIX) else {
