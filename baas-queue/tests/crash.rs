@@ -158,13 +158,16 @@ fn worker_config() -> WorkerConfig {
     }
 }
 
-/// Child mode: run a worker over the queue of the environment until killed. In a normal
-/// test run (`BAAS_CRASH_CHILD` unset) it returns at once.
+/// Child mode: run a worker over the queue of the environment until killed. Not a test
+/// of its own: the crash tests start it (with `--ignored`) in the processes they kill.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the child process of the crash tests, started by them"]
 async fn child_worker() {
-    if std::env::var(CHILD).as_deref() != Ok("1") {
-        return;
-    }
+    assert_eq!(
+        std::env::var(CHILD).as_deref(),
+        Ok("1"),
+        "run only by the crash tests"
+    );
     let backend = Backend::from_env();
     let name = std::env::var(QUEUE).expect("queue name");
     let log_path = std::env::var(LOG).expect("log path");
@@ -203,7 +206,13 @@ impl ChildWorker {
     fn spawn(backend: &Backend, queue: &str, log: PathBuf) -> Self {
         let exe = std::env::current_exe().expect("the test binary");
         let child = Command::new(exe)
-            .args(["child_worker", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "child_worker",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD, "1")
             .env(QUEUE, queue)
             .env(LOG, &log)

@@ -13,9 +13,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use baas_core::testing::service;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use common::{PASSWORD, Server};
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 /// The environment both processes share: a fresh Postgres database, the S3 bucket,
@@ -38,7 +37,7 @@ async fn shared_env() -> Option<Vec<(String, String)>> {
         .await
         .expect("create the database");
     let (base, _) = pg.rsplit_once('/').expect("a database in the URL");
-    let key = STANDARD.encode(rand_key());
+    let key = baas_core::MasterKey::generate().to_base64();
     Some(vec![
         ("BAAS_DATABASE_URL".into(), format!("{base}/{name}")),
         ("BAAS_OBJECT_STORE_URL".into(), format!("s3://{bucket}")),
@@ -49,7 +48,7 @@ async fn shared_env() -> Option<Vec<(String, String)>> {
         ("AWS_ALLOW_HTTP".into(), "true".into()),
         ("BAAS_QUEUE_URL".into(), amqp),
         ("BAAS_AMQP_MANAGEMENT_URL".into(), management),
-        ("BAAS_MASTER_KEY".into(), key),
+        ("BAAS_MASTER_KEY".into(), key.expose_secret().to_owned()),
         // Installations sharing one broker keep apart by prefix (tests run in parallel).
         ("BAAS_AMQP_PREFIX".into(), name.clone()),
         ("BAAS_WEBHOOK_ALLOW_PRIVATE".into(), "true".into()),
@@ -60,15 +59,6 @@ async fn shared_env() -> Option<Vec<(String, String)>> {
 fn report(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-fn rand_key() -> [u8; 32] {
-    let mut key = [0u8; 32];
-    let seed = uuid::Uuid::new_v4();
-    let seed2 = uuid::Uuid::new_v4();
-    key[..16].copy_from_slice(seed.as_bytes());
-    key[16..].copy_from_slice(seed2.as_bytes());
-    key
 }
 
 async fn start_pair(env: &[(String, String)]) -> (Server, Server) {
