@@ -98,6 +98,23 @@ for _ in $(seq 1 600); do
 done
 curl -fsS -o /dev/null "$BASE/healthz" || { tail -n 40 "$WORK/platform.log" >&2; die "the platform did not answer /healthz in 60 s"; }
 
+# --- a credential, when the platform has identity routes --------------------------------
+# Without one, every protected operation answers 401 and its success paths go untested.
+AUTH_ARGS=()
+signup="$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$BASE/v1/auth/signup" \
+    -H 'Content-Type: application/json' \
+    -d '{"tenant":"schemathesis","email":"admin@schemathesis.local","password":"schemathesis-pass-1"}' || true)"
+if [[ "$signup" == 201 ]]; then
+    token="$(curl -fsS -X POST "$BASE/v1/auth/token" -H 'Content-Type: application/json' \
+        -d '{"grant_type":"password","tenant":"schemathesis","email":"admin@schemathesis.local","password":"schemathesis-pass-1"}' |
+        "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')" ||
+        die "signup worked but the password grant did not"
+    AUTH_ARGS=(-H "Authorization: Bearer $token")
+    log "testing as the admin of tenant 'schemathesis' (bearer token)"
+else
+    log "no identity routes (signup answered $signup): testing anonymously"
+fi
+
 # --- run -------------------------------------------------------------------------------
 mkdir -p "$REPORT_DIR"
 log "schemathesis run $BASE/openapi.json (max $MAX_EXAMPLES examples per operation; checks $CHECKS)"
@@ -109,7 +126,7 @@ status=0
     --no-color \
     --report junit --report-dir "$REPORT_DIR" \
     --generation-database none \
-    "$@" || status=$?
+    "${AUTH_ARGS[@]}" "$@" || status=$?
 
 if ((status != 0)); then
     log "FAILED (exit $status); the last lines of the platform's log:"
