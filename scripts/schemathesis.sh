@@ -117,8 +117,11 @@ fi
 
 # --- run -------------------------------------------------------------------------------
 mkdir -p "$REPORT_DIR"
+REPORT_DIR="$(cd "$REPORT_DIR" && pwd)"
 log "schemathesis run $BASE/openapi.json (max $MAX_EXAMPLES examples per operation; checks $CHECKS)"
 status=0
+# From the state directory: schemathesis keeps a .schemathesis/ cache in its working directory.
+cd "$STATE"
 "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
     --checks "$CHECKS" \
     --max-examples "$MAX_EXAMPLES" \
