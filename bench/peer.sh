@@ -344,7 +344,7 @@ run() {
     *) die "no workload $system/$workload" ;;
     esac
     local out="$WORK/wrk.$system.$workload.log" line
-    env "${env[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$LUA" "$url" \
+    env "${env[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 15s -s "$LUA" "$url" \
         >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed ($system $workload)"; }
     line="$(grep '^RESULT' "$out" | tail -n1)"
     [[ -n "$line" ]] || { cat "$out" >&2; die "no result from wrk ($system $workload)"; }
