@@ -41,6 +41,7 @@ pub mod idempotency;
 pub mod master_key;
 pub mod metrics;
 pub mod principal;
+pub mod shutdown;
 pub mod slo;
 pub mod telemetry;
 pub mod tenant;
