@@ -361,6 +361,6 @@ async fn openapi_describes_the_routes_with_problem_responses() {
     for status in ["200", "201", "400", "403", "413"] {
         assert!(put[status].is_object(), "{status}");
     }
-    assert!(json["components"]["schemas"]["ProblemDetails"].is_object());
+    assert!(json["components"]["schemas"]["Problem"].is_object());
     assert!(json["components"]["securitySchemes"]["bearer"].is_object());
 }

@@ -241,29 +241,3 @@ impl fmt::Debug for ApiKeyCreated {
             .finish_non_exhaustive()
     }
 }
-
-/// An RFC 9457 problem document (`application/problem+json`), as every other error is.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ProblemDoc {
-    /// A URI naming the problem type.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// A short summary of the type.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What happened.
-    pub detail: String,
-    /// Field errors, when the input had some: `[{"field","message"}]`.
-    #[serde(default)]
-    pub errors: Vec<FieldErrorDoc>,
-}
-
-/// One field error of a problem document.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct FieldErrorDoc {
-    /// The field.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}

@@ -23,8 +23,8 @@ use crate::service::ClientInfo;
     request_body = SignupRequest,
     responses(
         (status = 201, description = "Created; the tenant's first user is `admin`, later ones `member`", body = SignupResponse),
-        (status = 409, description = "The email exists in that tenant", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "A bad password, email or tenant", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The email exists in that tenant", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad password, email or tenant", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn signup(
@@ -50,7 +50,7 @@ pub(crate) async fn signup(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The session is revoked"),
-        (status = 401, description = "No valid credential", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn logout(
@@ -68,7 +68,7 @@ pub(crate) async fn logout(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = MeResponse),
-        (status = 401, description = "No valid credential", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn me(
@@ -91,8 +91,8 @@ pub(crate) async fn me(
     request_body = PasswordChangeRequest,
     responses(
         (status = 204, description = "Changed; other sessions revoked"),
-        (status = 401, description = "No valid credential", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "Wrong current password, or a new one the policy refuses", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password, or a new one the policy refuses", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn change_password(
@@ -129,9 +129,9 @@ pub(crate) struct ListParams {
     params(ListParams),
     responses(
         (status = 200, description = "One page of users, by id", body = UsersPage),
-        (status = 400, description = "A bad limit or cursor", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "No valid credential", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "A bad limit or cursor", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_users(
@@ -164,10 +164,10 @@ pub(crate) async fn list_users(
     request_body = RolesRequest,
     responses(
         (status = 200, description = "The user as changed", body = UserItem),
-        (status = 401, description = "No valid credential", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "No such user in the tenant", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid roles", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user in the tenant", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid roles", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn set_roles(
@@ -191,9 +191,9 @@ pub(crate) async fn set_roles(
     params(("id" = String, Path, description = "The user id")),
     responses(
         (status = 204, description = "Disabled; its sessions are revoked"),
-        (status = 401, description = "No valid credential", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "No such user in the tenant", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user in the tenant", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn disable_user(
@@ -229,9 +229,9 @@ pub(crate) async fn jwks(State(state): State<IdentityState>) -> Result<Response,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Rotated; `kid` signs from now on, the old key verifies until its tokens expire", body = KidResponse),
-        (status = 401, description = "No valid credential", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not an operator", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 409, description = "Another process rotated at the same time", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another process rotated at the same time", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn rotate_signing_key(
@@ -255,9 +255,9 @@ pub(crate) async fn rotate_signing_key(
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, description = "Created; the key is shown this once", body = ApiKeyCreated),
-        (status = 401, description = "No valid credential", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or roles beyond the caller's", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "A bad name, role or lifetime", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or roles beyond the caller's", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, role or lifetime", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn create_api_key(
@@ -297,9 +297,9 @@ pub(crate) async fn create_api_key(
     params(("id" = String, Path, description = "The API key id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid credential", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "No such key in the tenant", body = super::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such key in the tenant", body = baas_core::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn delete_api_key(

@@ -63,8 +63,8 @@ use baas_core::rate_limit::TrustedProxies;
 use crate::service::IdentityService;
 
 pub use dto::{
-    ApiKeyCreated, CreateApiKeyRequest, FieldErrorDoc, KidResponse, MeResponse, OAuthErrorBody,
-    PasswordChangeRequest, ProblemDoc, RevokeRequest, RolesRequest, SignupRequest, SignupResponse,
+    ApiKeyCreated, CreateApiKeyRequest, KidResponse, MeResponse, OAuthErrorBody,
+    PasswordChangeRequest, RevokeRequest, RolesRequest, SignupRequest, SignupResponse,
     TokenGrantRequest, TokenResponseBody, UserItem, UserView, UsersPage,
 };
 pub use extract::Caller;

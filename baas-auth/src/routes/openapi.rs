@@ -48,8 +48,8 @@ use super::dto;
         dto::KidResponse,
         dto::CreateApiKeyRequest,
         dto::ApiKeyCreated,
-        dto::ProblemDoc,
-        dto::FieldErrorDoc,
+        baas_core::http::Problem,
+        baas_core::FieldError,
     )),
     modifiers(&BearerScheme),
     tags((name = "identity", description = "Users, tokens, sessions, API keys and signing keys"))

@@ -7,6 +7,9 @@
 //! path and query parameters; [`Caller`] extracts the authenticated principal.
 
 mod caller;
+#[cfg(feature = "openapi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
+pub mod openapi;
 mod params;
 mod problem;
 mod rejection;

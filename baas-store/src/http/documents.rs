@@ -109,10 +109,10 @@ fn document_response(status: StatusCode, doc: Document, location: Option<&str>) 
     responses(
         (status = 201, description = "created", body = DocumentBody,
             headers(("ETag" = String, description = "\"<version>\""), ("Location" = String))),
-        (status = 400, description = "unparseable body or bad collection name", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "body too large", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "the body is not a JSON object", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "unparseable body or bad collection name", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "body too large", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the body is not a JSON object", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -141,9 +141,9 @@ pub(crate) async fn create_document(
     responses(
         (status = 200, description = "the document", body = DocumentBody,
             headers(("ETag" = String, description = "\"<version>\""))),
-        (status = 400, description = "bad collection name", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "missing or another tenant's", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "bad collection name", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "missing or another tenant's", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -218,12 +218,12 @@ fn stale() -> Error {
     responses(
         (status = 200, description = "replaced; version + 1", body = DocumentBody,
             headers(("ETag" = String, description = "\"<version>\""))),
-        (status = 400, description = "unparseable body or bad collection name", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "missing or another tenant's (whatever If-Match says)", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names a stale version", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "body too large", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "the body is not a JSON object", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "unparseable body or bad collection name", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "missing or another tenant's (whatever If-Match says)", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a stale version", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "body too large", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the body is not a JSON object", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -265,9 +265,9 @@ pub(crate) async fn replace_document(
     ),
     responses(
         (status = 204, description = "deleted"),
-        (status = 400, description = "bad collection name", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "missing or another tenant's", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "bad collection name", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "missing or another tenant's", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -322,8 +322,8 @@ fn list_query(params: &[(String, String)]) -> Result<ListQuery, Error> {
     ),
     responses(
         (status = 200, description = "one page, ordered by id", body = DocumentPage),
-        (status = 400, description = "bad limit, cursor, filter field or collection name", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "bad limit, cursor, filter field or collection name", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -113,10 +113,10 @@ where
     responses(
         (status = 200, description = "replaced", body = FileMeta, headers(("ETag" = String, description = "\"<sha256>\""))),
         (status = 201, description = "created", body = FileMeta, headers(("ETag" = String, description = "\"<sha256>\""))),
-        (status = 400, description = "bad key or content type", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "the tenant's quota would be exceeded (type …/quota-exceeded); nothing is stored", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "over the object size limit; nothing is stored", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "bad key or content type", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the tenant's quota would be exceeded (type …/quota-exceeded); nothing is stored", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "over the object size limit; nothing is stored", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -192,10 +192,10 @@ fn body_error(err: axum::Error) -> BoxError {
             headers(("ETag" = String, description = "\"<sha256>\""), ("Content-Type" = String, description = "as uploaded"))),
         (status = 206, description = "one range of the bytes", content_type = "*/*",
             headers(("Content-Range" = String, description = "bytes first-last/size"), ("ETag" = String))),
-        (status = 400, description = "bad key", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "missing or another tenant's", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 416, description = "the range is outside the file", body = super::ProblemDetails, content_type = "application/problem+json",
+        (status = 400, description = "bad key", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "missing or another tenant's", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 416, description = "the range is outside the file", body = baas_core::http::Problem, content_type = "application/problem+json",
             headers(("Content-Range" = String, description = "bytes */size"))),
     ),
     security(("bearer" = []))
@@ -218,9 +218,9 @@ pub(crate) async fn get_file(
     params(("key" = String, Path, description = "the key")),
     responses(
         (status = 204, description = "deleted"),
-        (status = 400, description = "bad key", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "missing or another tenant's", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "bad key", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "missing or another tenant's", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -258,8 +258,8 @@ pub(crate) struct ListParams {
     ),
     responses(
         (status = 200, description = "one page, in key order", body = FilePage),
-        (status = 400, description = "bad prefix, limit or cursor", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "bad prefix, limit or cursor", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -332,10 +332,10 @@ async fn post_on_file(
     request_body = SignedUrlRequest,
     responses(
         (status = 200, description = "a URL that GETs the file without credentials until it expires, then answers 403", body = SignedUrlResponse),
-        (status = 400, description = "bad key or unparseable body", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "no credentials", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "missing or another tenant's", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "expires_in outside 1-604800", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "bad key or unparseable body", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no credentials", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "missing or another tenant's", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "expires_in outside 1-604800", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -84,7 +84,7 @@ use crate::documents::DynDocumentStore;
 
 pub use documents::{DocumentBody, DocumentPage};
 pub use files::{FileItem, FileMeta, FilePage, SignedUrlRequest, SignedUrlResponse};
-pub use openapi::{ProblemDetails, ProblemField, StoreApi, openapi};
+pub use openapi::{StoreApi, openapi};
 
 /// The document routes, needing an authenticated [`Principal`](baas_core::Principal).
 pub fn document_routes<S>(documents: Arc<DynDocumentStore>) -> Router<S>

@@ -1,37 +1,11 @@
-//! The OpenAPI description of the routes: [`StoreApi`], [`openapi`], [`ProblemDetails`].
+//! The OpenAPI description of the routes: [`StoreApi`], [`openapi`]. Errors are
+//! documented as baas-core's [`Problem`](baas_core::http::Problem), the one problem+json
+//! schema every crate shares.
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{documents, files, signed};
-
-/// An RFC 9457 problem document, as every error of these routes is answered
-/// (`application/problem+json`). Mirrors [`baas_core::http::Problem`] for the OpenAPI
-/// description.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ProblemDetails {
-    /// A URI naming the problem type, e.g. `https://baas.dev/problems/not-found`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// A short summary of the type.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What happened, for this occurrence.
-    pub detail: String,
-    /// Field errors, when the input had some.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<ProblemField>,
-}
-
-/// One field error of a [`ProblemDetails`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ProblemField {
-    /// The field (or query parameter, header, path segment).
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
 
 /// Adds the `bearer` security scheme the operations name.
 #[derive(Debug)]
@@ -65,8 +39,8 @@ impl Modify for BearerScheme {
         signed::get_signed_file,
     ),
     components(schemas(
-        ProblemDetails,
-        ProblemField,
+        baas_core::http::Problem,
+        baas_core::FieldError,
         documents::DocumentBody,
         documents::DocumentPage,
         files::FileMeta,

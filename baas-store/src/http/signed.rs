@@ -48,9 +48,9 @@ where
     responses(
         (status = 200, description = "the bytes", content_type = "*/*"),
         (status = 206, description = "one range of the bytes", content_type = "*/*"),
-        (status = 403, description = "expired, altered or not a signed URL", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "the file is gone", body = super::ProblemDetails, content_type = "application/problem+json"),
-        (status = 416, description = "the range is outside the file", body = super::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "expired, altered or not a signed URL", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "the file is gone", body = baas_core::http::Problem, content_type = "application/problem+json"),
+        (status = 416, description = "the range is outside the file", body = baas_core::http::Problem, content_type = "application/problem+json"),
     ),
     security(())
 )]

@@ -46,55 +46,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(baas_store::http::openapi());
     doc.merge(baas_notify::http::openapi());
     doc.merge(baas_queue::http::openapi());
-    stack_responses(&mut doc);
+    baas_core::http::openapi::add_stack_responses(&mut doc);
     doc
-}
-
-/// Add the answers the standard stack can give on any operation, where the crate's own
-/// description lacks them: 401 (an invalid credential is refused even on a public route),
-/// 429 (rate limit) and 503 (overload or timeout) everywhere; 400 (unparseable body or
-/// wrong content type) and 413 (too large) where there is a request body.
-fn stack_responses(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
-    let problem = |description: &str| -> RefOr<Response> {
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                baas_core::http::PROBLEM_JSON,
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build(),
-            )
-            .build()
-            .into()
-    };
-    let mut answers = vec![
-        ("401", "an invalid credential"),
-        ("429", "rate limited (see Retry-After and RateLimit)"),
-        ("503", "overloaded, timed out or a backend unavailable"),
-    ];
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for op in operations.into_iter().flatten() {
-            answers.truncate(3);
-            if op.request_body.is_some() {
-                answers.push(("400", "an unparseable body or the wrong content type"));
-                answers.push(("413", "the body is too large"));
-            }
-            for (status, description) in &answers {
-                op.responses
-                    .responses
-                    .entry((*status).to_owned())
-                    .or_insert_with(|| problem(description));
-            }
-        }
-    }
 }
 
 /// `GET /openapi.json`.
