@@ -32,10 +32,13 @@
 //!
 //! Environment: `BENCH_WEBHOOKS` (N, default 20000), `BENCH_EMAILS` (default 2000),
 //! `BENCH_BATCH` (worker batch, default 32), `BENCH_PUBLISHERS` (concurrent publishers,
-//! default 4), `BENCH_VERIFY_EVERY` (receiver verifies every k-th signature, default 8).
+//! default 4), `BENCH_VERIFY_EVERY` (receiver verifies every k-th signature, default 8),
+//! `BENCH_SQLITE_MAX_CONNECTIONS` (the pool size; default: baas-store's, as the platform),
+//! `BENCH_PROFILE=1` (time each delivery-log, endpoint-store and provider call of the
+//! webhook rows and print the means: where a delivery's time goes).
 #![allow(clippy::print_stdout, reason = "a bench binary prints its table")]
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,19 +48,20 @@ use async_trait::async_trait;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use baas_core::{MasterKey, TenantId};
+use baas_core::{Error, MasterKey, TenantId};
 use baas_notify::channel::{Channel, DeliveryError, Message, Receipt};
 use baas_notify::notifier::DEFAULT_QUEUE;
 use baas_notify::providers::{LogChannel, SmtpChannel, SmtpConfig, WebhookChannel};
 use baas_notify::signing::{WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, sign_headers};
 use baas_notify::store::sql::{Migrator, SqlDeliveryLog, SqlEndpointStore, SqlPreferenceStore};
+use baas_notify::store::{DeliveryLog, Endpoint, EndpointStore, Inserted};
 use baas_notify::{
-    ChannelKind, DeliveryJob, Dispatcher, Notifier, SendRequest, TargetPolicy, TemplateSource,
-    Templates, Verifier, WebhookEndpoints, WebhookSecret,
+    Attempt, ChannelKind, DeliveryJob, Dispatcher, Notification, Notifier, SendRequest, Status,
+    TargetPolicy, TemplateSource, Templates, Verifier, WebhookEndpoints, WebhookSecret,
 };
 use baas_queue::sql::SqlQueue;
 use baas_queue::{NewMessage, Queue, Reserve};
-use baas_store::Database;
+use baas_store::{Database, DatabaseOptions};
 use secrecy::ExposeSecret as _;
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -70,6 +74,7 @@ struct Settings {
     batch: usize,
     publishers: u64,
     verify_every: u64,
+    profile: Option<Arc<Stopwatch>>,
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -88,6 +93,8 @@ impl Settings {
             batch: usize::try_from(env_u64("BENCH_BATCH", 32)).unwrap_or(32),
             publishers: env_u64("BENCH_PUBLISHERS", 4),
             verify_every: env_u64("BENCH_VERIFY_EVERY", 8),
+            profile: (std::env::var("BENCH_PROFILE").as_deref() == Ok("1"))
+                .then(|| Arc::new(Stopwatch::default())),
         }
     }
 }
@@ -185,6 +192,130 @@ impl Channel for Counted {
     }
 }
 
+/// Per-call latency sums (`BENCH_PROFILE=1`): where a delivery's time goes.
+#[derive(Debug, Default)]
+struct Stopwatch {
+    calls: parking_lot::Mutex<BTreeMap<&'static str, (u64, Duration)>>,
+}
+
+impl Stopwatch {
+    async fn time<T>(&self, what: &'static str, f: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let out = f.await;
+        let took = started.elapsed();
+        let mut calls = self.calls.lock();
+        let e = calls.entry(what).or_default();
+        e.0 += 1;
+        e.1 += took;
+        out
+    }
+
+    fn report(&self, title: &str) {
+        println!("  {title}: calls, mean latency, summed latency");
+        for (what, (n, total)) in self.calls.lock().iter() {
+            println!(
+                "    {what:<28} {n:>7} {:>9.3} ms {:>9.3} s",
+                total.as_secs_f64() * 1e3 / *n as f64,
+                total.as_secs_f64()
+            );
+        }
+        self.calls.lock().clear();
+    }
+}
+
+#[derive(Debug)]
+struct TimedLog {
+    inner: Arc<dyn DeliveryLog>,
+    watch: Arc<Stopwatch>,
+}
+
+#[async_trait]
+impl DeliveryLog for TimedLog {
+    async fn insert(&self, n: &Notification) -> Result<Inserted, Error> {
+        self.watch.time("log.insert", self.inner.insert(n)).await
+    }
+    async fn get(&self, tenant: &TenantId, id: Uuid) -> Result<Option<Notification>, Error> {
+        self.watch.time("log.get", self.inner.get(tenant, id)).await
+    }
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: Uuid,
+        status: Status,
+        at: SystemTime,
+    ) -> Result<(), Error> {
+        self.watch
+            .time(
+                "log.set_status",
+                self.inner.set_status(tenant, id, status, at),
+            )
+            .await
+    }
+    async fn record_attempt(&self, tenant: &TenantId, a: &Attempt) -> Result<(), Error> {
+        self.watch
+            .time("log.record_attempt", self.inner.record_attempt(tenant, a))
+            .await
+    }
+    async fn attempts(&self, tenant: &TenantId, id: Uuid) -> Result<Vec<Attempt>, Error> {
+        self.inner.attempts(tenant, id).await
+    }
+    async fn sweep(&self, before: SystemTime) -> Result<u64, Error> {
+        self.inner.sweep(before).await
+    }
+}
+
+#[derive(Debug)]
+struct TimedEndpoints {
+    inner: Arc<dyn EndpointStore>,
+    watch: Arc<Stopwatch>,
+}
+
+#[async_trait]
+impl EndpointStore for TimedEndpoints {
+    async fn insert(&self, e: &Endpoint) -> Result<(), Error> {
+        self.inner.insert(e).await
+    }
+    async fn get(&self, tenant: &TenantId, id: Uuid) -> Result<Option<Endpoint>, Error> {
+        self.watch
+            .time("endpoints.get", self.inner.get(tenant, id))
+            .await
+    }
+    async fn list(&self, tenant: &TenantId) -> Result<Vec<Endpoint>, Error> {
+        self.watch
+            .time("endpoints.list", self.inner.list(tenant))
+            .await
+    }
+    async fn set_disabled(&self, tenant: &TenantId, id: Uuid, disabled: bool) -> Result<(), Error> {
+        self.inner.set_disabled(tenant, id, disabled).await
+    }
+    async fn delete(&self, tenant: &TenantId, id: Uuid) -> Result<(), Error> {
+        self.inner.delete(tenant, id).await
+    }
+}
+
+#[derive(Debug)]
+struct TimedChannel {
+    inner: Arc<dyn Channel>,
+    watch: Arc<Stopwatch>,
+}
+
+#[async_trait]
+impl Channel for TimedChannel {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn kind(&self) -> ChannelKind {
+        self.inner.kind()
+    }
+
+    async fn send(&self, message: &Message) -> Result<Receipt, DeliveryError> {
+        self.watch
+            .time("channel.send", self.inner.send(message))
+            .await
+    }
+}
+
 struct Platform {
     _dir: tempfile::TempDir,
     queue: Arc<dyn Queue>,
@@ -196,10 +327,15 @@ struct Platform {
 
 /// `storage::open_database` + `storage::open_queue` + `events::start`, on a fresh
 /// SQLite file; `email` is the email provider (the log when none).
-async fn platform(email: Option<Arc<dyn Channel>>) -> Platform {
+async fn platform(email: Option<Arc<dyn Channel>>, watch: Option<Arc<Stopwatch>>) -> Platform {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}/baas.db?mode=rwc", dir.path().display());
-    let db = Database::connect(&url).await.expect("connect");
+    let policy = TargetPolicy::new().allow_private(true);
+    let mut options = DatabaseOptions::new(url);
+    if let Ok(n) = std::env::var("BENCH_SQLITE_MAX_CONNECTIONS") {
+        options = options.max_connections(n.parse().expect("BENCH_SQLITE_MAX_CONNECTIONS"));
+    }
+    let db = Database::connect_with(options).await.expect("connect");
     db.migrate().await.expect("migrate");
     let queue = SqlQueue::new(db.clone());
     queue.migrate().await.expect("migrate the queue");
@@ -208,13 +344,24 @@ async fn platform(email: Option<Arc<dyn Channel>>) -> Platform {
     db.migrate_with::<Migrator>()
         .await
         .expect("migrate baas-notify");
-    let log = Arc::new(SqlDeliveryLog::new(db.clone()));
-    let policy = TargetPolicy::new().allow_private(true);
-    let endpoints = WebhookEndpoints::new(
-        Arc::new(SqlEndpointStore::new(db.clone())),
-        MasterKey::generate(),
-        policy,
-    );
+    let mut log: Arc<dyn DeliveryLog> = Arc::new(SqlDeliveryLog::new(db.clone()));
+    let mut endpoint_store: Arc<dyn EndpointStore> = Arc::new(SqlEndpointStore::new(db.clone()));
+    let mut webhook: Arc<dyn Channel> = Arc::new(WebhookChannel::new(policy).expect("client"));
+    if let Some(watch) = watch {
+        log = Arc::new(TimedLog {
+            inner: log,
+            watch: watch.clone(),
+        });
+        endpoint_store = Arc::new(TimedEndpoints {
+            inner: endpoint_store,
+            watch: watch.clone(),
+        });
+        webhook = Arc::new(TimedChannel {
+            inner: webhook,
+            watch,
+        });
+    }
+    let endpoints = WebhookEndpoints::new(endpoint_store, MasterKey::generate(), policy);
     let mut templates = Templates::new("en");
     templates
         .add(
@@ -241,7 +388,7 @@ async fn platform(email: Option<Arc<dyn Channel>>) -> Platform {
         .provider(email)
         .provider(Arc::new(LogChannel::new(ChannelKind::Sms)))
         .provider(Arc::new(LogChannel::new(ChannelKind::Push)))
-        .provider(Arc::new(WebhookChannel::new(policy).expect("client")))
+        .provider(webhook)
         .endpoints(endpoints.clone())
         .build();
     Platform {
@@ -381,7 +528,7 @@ async fn noop_rows(s: &Settings) -> Vec<Row> {
     let mut rows = Vec::new();
     // End to end: enqueue and work together.
     {
-        let p = platform(None).await;
+        let p = platform(None, None).await;
         let done = Arc::new(AtomicU64::new(0));
         let worker = spawn_noop(p.queue.clone(), s.batch, done.clone());
         let started = Instant::now();
@@ -412,7 +559,7 @@ async fn noop_rows(s: &Settings) -> Vec<Row> {
     }
     // Drain: all queued first.
     {
-        let p = platform(None).await;
+        let p = platform(None, None).await;
         let started = Instant::now();
         let queue = p.queue.clone();
         let tenant = p.tenant.clone();
@@ -466,7 +613,7 @@ async fn webhook_rows(
     let mut secret = None;
     let mut body = Vec::new();
     for drain in [false, true] {
-        let p = platform(None).await;
+        let p = platform(None, s.profile.clone()).await;
         let (_, whsec) = p
             .endpoints
             .create(&p.tenant, url, vec![EVENT_TYPE.into()])
@@ -514,11 +661,18 @@ async fn webhook_rows(
             .await
             .expect("log")
             .expect("stored");
-        assert_eq!(stored.status, baas_notify::Status::Sent);
+        assert_eq!(stored.status, Status::Sent);
         body = serde_json::to_vec(&stored.data).expect("json");
         let bad = receiver.counters.bad.load(Ordering::SeqCst);
         let verified = receiver.counters.verified.load(Ordering::SeqCst);
         assert_eq!(bad, 0, "every sampled signature verifies");
+        if let Some(watch) = &s.profile {
+            watch.report(if drain {
+                "webhooks, drain"
+            } else {
+                "webhooks, end to end"
+            });
+        }
         rows.push(Row {
             name: if drain {
                 "webhooks, drain".into()
@@ -627,10 +781,13 @@ async fn email_rows(s: &Settings) -> Result<Vec<Row>, String> {
                 .map_err(|e| e.to_string())?,
         )
         .map_err(|e| e.to_string())?;
-        let p = platform(Some(Arc::new(Counted {
-            inner: Arc::new(smtp),
-            sent: sent.clone(),
-        })))
+        let p = platform(
+            Some(Arc::new(Counted {
+                inner: Arc::new(smtp),
+                sent: sent.clone(),
+            })),
+            None,
+        )
         .await;
         let marker = format!("bench-{}", Uuid::now_v7().simple());
         let worker = (!drain).then(|| spawn_dispatcher(&p, s.batch));
