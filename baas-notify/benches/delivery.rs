@@ -20,7 +20,9 @@
 //!   size, each request signed (HMAC-SHA256) afresh — the HTTP ceiling;
 //! - **emails**: `Notifier::send` of the `welcome` template through the lettre SMTP
 //!   provider to the sink of `scripts/services.sh` (`BAAS_TEST_SMTP_ADDR`; skipped with
-//!   a reason when unset), checked afterwards in its Maildir (`BAAS_TEST_SMTP_MAILDIR`).
+//!   a reason when unset), checked afterwards in its Maildir (`BAAS_TEST_SMTP_MAILDIR`);
+//!   next to **SMTP provider alone**: 32 concurrent `SmtpChannel::send` loops, no queue
+//!   and no log — the sink's ceiling.
 //!
 //! "end to end" runs the publishers and the worker together and times the first publish
 //! to the last delivery; "drain" queues all N first, then times the worker alone.
@@ -34,8 +36,9 @@
 //! `BENCH_BATCH` (worker batch, default 32), `BENCH_PUBLISHERS` (concurrent publishers,
 //! default 4), `BENCH_VERIFY_EVERY` (receiver verifies every k-th signature, default 8),
 //! `BENCH_SQLITE_MAX_CONNECTIONS` (the pool size; default: baas-store's, as the platform),
+//! `BENCH_SMTP_POOL` (lettre's pool; default 8, as `SmtpConfig::from_url` and the platform),
 //! `BENCH_PROFILE=1` (time each delivery-log, endpoint-store and provider call of the
-//! webhook rows and print the means: where a delivery's time goes).
+//! webhook and email rows and print the means: where a delivery's time goes).
 #![allow(clippy::print_stdout, reason = "a bench binary prints its table")]
 
 use std::collections::{BTreeMap, HashSet};
@@ -49,7 +52,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use baas_core::{Error, MasterKey, TenantId};
-use baas_notify::channel::{Channel, DeliveryError, Message, Receipt};
+use baas_notify::channel::{Channel, DeliveryError, EmailMessage, Message, Receipt};
 use baas_notify::notifier::DEFAULT_QUEUE;
 use baas_notify::providers::{LogChannel, SmtpChannel, SmtpConfig, WebhookChannel};
 use baas_notify::signing::{WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, sign_headers};
@@ -75,6 +78,7 @@ struct Settings {
     publishers: u64,
     verify_every: u64,
     profile: Option<Arc<Stopwatch>>,
+    smtp_pool: Option<u32>,
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -95,6 +99,9 @@ impl Settings {
             verify_every: env_u64("BENCH_VERIFY_EVERY", 8),
             profile: (std::env::var("BENCH_PROFILE").as_deref() == Ok("1"))
                 .then(|| Arc::new(Stopwatch::default())),
+            smtp_pool: std::env::var("BENCH_SMTP_POOL")
+                .ok()
+                .and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -776,17 +783,26 @@ async fn email_rows(s: &Settings) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for drain in [false, true] {
         let sent = Arc::new(AtomicU64::new(0));
-        let smtp = SmtpChannel::new(
+        let mut config =
             SmtpConfig::from_url(&format!("smtp://{addr}"), "Baas <noreply@example.com>")
-                .map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?;
+        if let Some(pool) = s.smtp_pool {
+            config = config.pool_size(pool);
+        }
+        let smtp = SmtpChannel::new(config).map_err(|e| e.to_string())?;
+        let mut provider: Arc<dyn Channel> = Arc::new(smtp);
+        if let Some(watch) = &s.profile {
+            provider = Arc::new(TimedChannel {
+                inner: provider,
+                watch: watch.clone(),
+            });
+        }
         let p = platform(
             Some(Arc::new(Counted {
-                inner: Arc::new(smtp),
+                inner: provider,
                 sent: sent.clone(),
             })),
-            None,
+            s.profile.clone(),
         )
         .await;
         let marker = format!("bench-{}", Uuid::now_v7().simple());
@@ -823,6 +839,13 @@ async fn email_rows(s: &Settings) -> Result<Vec<Row>, String> {
         until(&sent, n).await;
         let elapsed = started.elapsed();
         worker.stop().await;
+        if let Some(watch) = &s.profile {
+            watch.report(if drain {
+                "emails, drain"
+            } else {
+                "emails, end to end"
+            });
+        }
         let in_maildir = match &maildir {
             Some(dir) => format!("{} in the Maildir", count_in_maildir(dir, &marker)),
             None => "Maildir not checked (BAAS_TEST_SMTP_MAILDIR unset)".into(),
@@ -837,16 +860,67 @@ async fn email_rows(s: &Settings) -> Result<Vec<Row>, String> {
             publish: Some(published),
             elapsed,
             note: format!(
-                "{} senders{}; lettre pool 8; {in_maildir}",
+                "{} senders{}; lettre pool {}; {in_maildir}",
                 s.publishers,
                 if drain {
                     ", then 1 worker"
                 } else {
                     " ∥ 1 worker"
-                }
+                },
+                s.smtp_pool.unwrap_or(8)
             ),
         });
     }
+    // The provider alone: `batch` loops calling `SmtpChannel::send`, no queue, no log.
+    let mut config = SmtpConfig::from_url(&format!("smtp://{addr}"), "Baas <noreply@example.com>")
+        .map_err(|e| e.to_string())?;
+    if let Some(pool) = s.smtp_pool {
+        config = config.pool_size(pool);
+    }
+    let smtp = Arc::new(SmtpChannel::new(config).map_err(|e| e.to_string())?);
+    let marker = format!("bench-{}", Uuid::now_v7().simple());
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..s.batch)
+        .map(|_| {
+            let (smtp, next, marker) = (smtp.clone(), next.clone(), marker.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let message = Message::Email(EmailMessage {
+                        id: Uuid::now_v7().to_string(),
+                        to: format!("user{i}@example.com"),
+                        subject: format!("Welcome, {marker}-{i}"),
+                        text: format!("Hello {marker}-{i},\n\nwelcome aboard.\n"),
+                        html: Some(format!("<p>Hello {marker}-{i},</p><p>welcome aboard.</p>")),
+                    });
+                    smtp.send(&message).await.expect("sent");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("sender");
+    }
+    let elapsed = started.elapsed();
+    let in_maildir = match &maildir {
+        Some(dir) => format!("{} in the Maildir", count_in_maildir(dir, &marker)),
+        None => "Maildir not checked".into(),
+    };
+    rows.push(Row {
+        name: "SMTP provider alone".into(),
+        n,
+        publish: None,
+        elapsed,
+        note: format!(
+            "{} concurrent SmtpChannel::send, lettre pool {}; {in_maildir}",
+            s.batch,
+            s.smtp_pool.unwrap_or(8)
+        ),
+    });
     Ok(rows)
 }
 
@@ -925,6 +999,16 @@ fn print_ratios(rows: &[Row]) {
         );
         if let Some(raw) = raw {
             println!("{kind:<11}: webhooks/raw-reqwest = {:.2}", hooks / raw);
+        }
+    }
+    if let Some(alone) = rate_of(rows, "SMTP provider alone") {
+        for kind in ["end to end", "drain"] {
+            if let Some(emails) = rate_of(rows, &format!("emails (SMTP), {kind}")) {
+                println!(
+                    "{kind:<11}: emails/SMTP-provider-alone = {:.2}",
+                    emails / alone
+                );
+            }
         }
     }
 }
