@@ -17,6 +17,8 @@ use crate::report::Mode;
 /// every job, and the latencies.
 #[derive(Debug)]
 pub(crate) struct Measured {
+    /// When the producer had enqueued the last job.
+    pub(crate) enqueued: Duration,
     pub(crate) elapsed: Duration,
     pub(crate) p50: Duration,
     pub(crate) p99: Duration,
@@ -75,6 +77,7 @@ pub(crate) async fn run(
             }
         }
     }
+    let enqueued = start.elapsed();
     let summary = consumer.await?;
     let elapsed = start.elapsed();
     if recorder.handled() < jobs || summary.processed < jobs as u64 {
@@ -85,5 +88,10 @@ pub(crate) async fn run(
         .into());
     }
     let (p50, p99) = recorder.percentiles();
-    Ok(Measured { elapsed, p50, p99 })
+    Ok(Measured {
+        enqueued,
+        elapsed,
+        p50,
+        p99,
+    })
 }

@@ -20,7 +20,8 @@
 //! Environment: `BENCH_JOBS` (all backends), `BENCH_JOBS_LOCAL` (memory, SQLite; default
 //! 20000), `BENCH_JOBS_SERVER` (Postgres, RabbitMQ; default 10000), `BENCH_BATCH`
 //! (default 64), `BENCH_BACKENDS` (default `memory,sqlite,postgres,amqp`), `BENCH_MODES`
-//! (default `single,batched`), `BENCH_IMPLS` (default `baas,raw`), `BENCH_TIMEOUT_SECS`
+//! (default `single,batched`), `BENCH_IMPLS` (default `baas,raw,raw1`; `raw1` is the
+//! raw SQL with the backend's statement count, see `raw_sql`), `BENCH_TIMEOUT_SECS`
 //! per run (default 300). Postgres runs when `BAAS_TEST_POSTGRES_URL` is set, RabbitMQ
 //! when `BAAS_TEST_AMQP_URL` is; otherwise they are skipped with the reason printed.
 // A benchmark's output is its printed table.
@@ -49,7 +50,7 @@ use sea_orm::sqlx::sqlite::{
 };
 
 use crate::baas::Measured;
-use crate::raw_sql::RawDb;
+use crate::raw_sql::{RawDb, Statements};
 use crate::report::{Mode, Row};
 
 /// The backend's default prefetch (`AmqpConfig`), set explicitly so raw lapin uses the
@@ -103,7 +104,7 @@ impl Settings {
             batch: env_usize("BENCH_BATCH").unwrap_or(64).clamp(1, 1000),
             backends: env_list("BENCH_BACKENDS", "memory,sqlite,postgres,amqp"),
             modes,
-            impls: env_list("BENCH_IMPLS", "baas,raw"),
+            impls: env_list("BENCH_IMPLS", "baas,raw,raw1"),
             timeout: Duration::from_secs(env_usize("BENCH_TIMEOUT_SECS").unwrap_or(300) as u64),
         }
     }
@@ -131,7 +132,12 @@ async fn measure(
                 p50: m.p50,
                 p99: m.p99,
             };
-            eprintln!("{}", row.machine_line());
+            eprintln!(
+                "{}   (all enqueued after {:.2?}, all acked after {:.2?})",
+                row.machine_line(),
+                m.enqueued,
+                m.elapsed
+            );
             rows.push(row);
         }
         Ok(Err(error)) => eprintln!("{backend} {mode} {imp}: FAILED: {error}"),
@@ -187,6 +193,19 @@ async fn drop_schema(url: &str, schema: &str) {
     pool.close().await;
 }
 
+/// The raw SQL runs wanted in `mode`: `raw`, and `raw1` (batched only; in `single` it
+/// would be `raw` again).
+fn raw_variants(s: &Settings, mode: Mode) -> Vec<(&'static str, Statements)> {
+    let mut out = Vec::new();
+    if s.wants("raw") {
+        out.push(("raw", Statements::PerBatch));
+    }
+    if s.wants("raw1") && mode == Mode::Batched {
+        out.push(("raw1", Statements::PerMessage));
+    }
+    out
+}
+
 async fn run_memory(rows: &mut Vec<Row>, s: &Settings) {
     if !s.wants("baas") {
         return;
@@ -215,17 +234,17 @@ async fn run_sqlite(rows: &mut Vec<Row>, s: &Settings) {
             };
             measure(rows, s, ("sqlite", mode, "baas", n), run).await;
         }
-        if s.wants("raw") {
+        for (imp, statements) in raw_variants(s, mode) {
             let run = async {
                 let dir = tempfile::tempdir()?;
                 let db = raw_sqlite(&dir).await?;
-                let out = raw_sql::run(db.clone(), "bench", mode, n, s.batch).await;
+                let out = raw_sql::run(db.clone(), "bench", mode, n, s.batch, statements).await;
                 if let RawDb::Sqlite(pool) = db {
                     pool.close().await;
                 }
                 out
             };
-            measure(rows, s, ("sqlite", mode, "raw", n), run).await;
+            measure(rows, s, ("sqlite", mode, imp, n), run).await;
         }
     }
 }
@@ -247,20 +266,20 @@ async fn run_postgres(rows: &mut Vec<Row>, s: &Settings) {
             };
             measure(rows, s, ("postgres", mode, "baas", n), run).await;
         }
-        if s.wants("raw") {
+        for (imp, statements) in raw_variants(s, mode) {
             let run = async {
                 let (queue, schema) = pg_queue(&url).await?;
                 drop(queue);
                 let options =
                     PgConnectOptions::from_str(&url)?.options([("search_path", schema.as_str())]);
                 let pool = PgPoolOptions::new().connect_with(options).await?;
-                let out =
-                    raw_sql::run(RawDb::Postgres(pool.clone()), "bench", mode, n, s.batch).await;
+                let db = RawDb::Postgres(pool.clone());
+                let out = raw_sql::run(db, "bench", mode, n, s.batch, statements).await;
                 pool.close().await;
                 drop_schema(&url, &schema).await;
                 out
             };
-            measure(rows, s, ("postgres", mode, "raw", n), run).await;
+            measure(rows, s, ("postgres", mode, imp, n), run).await;
         }
     }
 }

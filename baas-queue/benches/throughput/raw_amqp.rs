@@ -114,6 +114,7 @@ pub(crate) async fn run(
             }
         }
     }
+    let enqueued = start.elapsed();
     consuming.await??;
     let elapsed = start.elapsed();
     let (p50, p99) = recorder.percentiles();
@@ -121,5 +122,10 @@ pub(crate) async fn run(
         .queue_delete(queue.into(), QueueDeleteOptions::default())
         .await;
     let _ = connection.close(200, "bench done".into()).await;
-    Ok(Measured { elapsed, p50, p99 })
+    Ok(Measured {
+        enqueued,
+        elapsed,
+        p50,
+        p99,
+    })
 }

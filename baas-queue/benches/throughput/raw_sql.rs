@@ -6,7 +6,10 @@
 //!
 //! `single`: one `INSERT` per job; the consumer claims one row, "handles" it, deletes
 //! it. `batched`: one multi-row `INSERT` per batch; the consumer claims up to `batch` rows
-//! and deletes them with one statement.
+//! and deletes them with one statement. `raw1` (batched only) makes the statements the
+//! backend makes instead — one `INSERT` per message (the batch in one transaction), one
+//! `DELETE` per message — to tell the cost of the statement count from the cost of the
+//! layers around it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -121,6 +124,35 @@ impl RawDb {
         Ok(())
     }
 
+    /// Insert one row per payload, one statement each, in one transaction (the
+    /// statements `SqlQueue::enqueue_batch` makes).
+    async fn insert_each(&self, queue: &str, payloads: &[[u8; 16]]) -> Result<(), BoxError> {
+        let sql = insert_sql(self.is_pg(), 1);
+        let now = now_ms();
+        macro_rules! each {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                for payload in payloads {
+                    sqlx::query(AssertSqlSafe(sql.as_str()))
+                        .bind(Uuid::now_v7())
+                        .bind(queue)
+                        .bind("bench")
+                        .bind(payload.to_vec())
+                        .bind(now)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }};
+        }
+        match self {
+            RawDb::Sqlite(pool) => each!(pool),
+            RawDb::Postgres(pool) => each!(pool),
+        }
+        Ok(())
+    }
+
     /// Claim up to `max` ready rows under a new lease token; their ids and payloads.
     async fn claim(
         &self,
@@ -210,6 +242,17 @@ impl RawDb {
     }
 }
 
+/// How the raw statements settle a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Statements {
+    /// One multi-row `INSERT` per enqueued batch, one `DELETE` per claimed batch: the
+    /// physical limit (`raw`).
+    PerBatch,
+    /// One `INSERT` per message (a batch in one transaction) and one `DELETE` per
+    /// message: the statement count of the SQL backend under the worker (`raw1`).
+    PerMessage,
+}
+
 /// Enqueue `jobs` jobs while one consumer claims, handles and acks them.
 pub(crate) async fn run(
     db: RawDb,
@@ -217,6 +260,7 @@ pub(crate) async fn run(
     mode: Mode,
     jobs: usize,
     batch: usize,
+    statements: Statements,
 ) -> Result<Measured, BoxError> {
     let recorder = Arc::new(Recorder::new(jobs));
     let wake = Arc::new(Notify::new());
@@ -248,7 +292,16 @@ pub(crate) async fn run(
                 for (_, payload) in &rows {
                     recorder.record(payload);
                 }
-                let acked = db.ack(&queue, token, &ids).await?;
+                let acked = match statements {
+                    Statements::PerBatch => db.ack(&queue, token, &ids).await?,
+                    Statements::PerMessage => {
+                        let mut acked = 0;
+                        for id in &ids {
+                            acked += db.ack(&queue, token, std::slice::from_ref(id)).await?;
+                        }
+                        acked
+                    }
+                };
                 if acked != ids.len() as u64 {
                     return Err::<(), BoxError>(format!("acked {acked} of {}", ids.len()).into());
                 }
@@ -264,11 +317,22 @@ pub(crate) async fn run(
         let payloads: Vec<[u8; 16]> = (first..(first + step).min(jobs))
             .map(|i| recorder.payload(i))
             .collect();
-        db.insert(queue, &payloads).await?;
+        match statements {
+            Statements::PerMessage if payloads.len() > 1 => {
+                db.insert_each(queue, &payloads).await?;
+            }
+            _ => db.insert(queue, &payloads).await?,
+        }
         wake.notify_waiters();
     }
+    let enqueued = start.elapsed();
     consumer.await??;
     let elapsed = start.elapsed();
     let (p50, p99) = recorder.percentiles();
-    Ok(Measured { elapsed, p50, p99 })
+    Ok(Measured {
+        enqueued,
+        elapsed,
+        p50,
+        p99,
+    })
 }
