@@ -78,8 +78,10 @@ awk -v rounds="$rounds" '
     ratio("sqlite batched baas", "sqlite batched apalis", ">= 2x", 0)
     ratio("sqlite single baas", "sqlite single raw", ">= 60%", 1)
     ratio("sqlite batched baas", "sqlite batched raw", ">= 60%", 1)
+    ratio("sqlite batched baas", "sqlite batched raw1", "- (raw1: the same statement count)", 1)
     ratio("postgres single baas", "postgres single raw", "-", 1)
     ratio("postgres batched baas", "postgres batched raw", "-", 1)
+    ratio("postgres batched baas", "postgres batched raw1", "- (raw1: the same statement count)", 1)
     ratio("amqp single baas", "amqp single raw", ">= 80%", 1)
     ratio("amqp batched baas", "amqp batched raw", ">= 80%", 1)
     print ""
