@@ -256,9 +256,18 @@ impl SqlQueue {
                 });
             }
         }
-        let headers = serde_json::to_value(&message.headers).map_err(QueueError::Json)?;
-        let visible = now.saturating_add(dur_ms(message.delay.unwrap_or_default()));
-        let stmt = Query::insert()
+        let mut stmt = Self::insert_messages();
+        stmt.values_panic(Self::message_row(queue, id, message, now)?);
+        conn.execute(&stmt).await.map_err(db_err)?;
+        Ok(Enqueued {
+            id,
+            duplicate: false,
+        })
+    }
+
+    /// An `INSERT` into the messages table, without rows yet (see [`Self::message_row`]).
+    fn insert_messages() -> sea_orm::sea_query::InsertStatement {
+        Query::insert()
             .into_table(M::Table)
             .columns([
                 M::Id,
@@ -273,25 +282,31 @@ impl SqlQueue {
                 M::Attempts,
                 M::Status,
             ])
-            .values_panic([
-                id.as_uuid().into(),
-                queue.into(),
-                message.tenant.as_str().into(),
-                message.payload.to_vec().into(),
-                headers.into(),
-                message.dedupe_key.into(),
-                now.into(),
-                visible.into(),
-                Option::<Uuid>::None.into(),
-                0i32.into(),
-                LIVE.into(),
-            ])
-            .to_owned();
-        conn.execute(&stmt).await.map_err(db_err)?;
-        Ok(Enqueued {
-            id,
-            duplicate: false,
-        })
+            .to_owned()
+    }
+
+    /// The row of a new message `id` in [`Self::insert_messages`]'s columns.
+    fn message_row(
+        queue: &str,
+        id: MessageId,
+        message: NewMessage,
+        now: i64,
+    ) -> QueueResult<[Expr; 11]> {
+        let headers = serde_json::to_value(&message.headers).map_err(QueueError::Json)?;
+        let visible = now.saturating_add(dur_ms(message.delay.unwrap_or_default()));
+        Ok([
+            id.as_uuid().into(),
+            queue.into(),
+            message.tenant.as_str().into(),
+            message.payload.to_vec().into(),
+            headers.into(),
+            message.dedupe_key.into(),
+            now.into(),
+            visible.into(),
+            Option::<Uuid>::None.into(),
+            0i32.into(),
+            LIVE.into(),
+        ])
     }
 
     fn ready(queue: &str, now: i64, max: usize) -> SelectStatement {
@@ -444,6 +459,23 @@ impl Queue for SqlQueue {
             return Ok(Vec::new());
         }
         let now = self.now();
+        if messages.iter().all(|m| m.dedupe_key.is_none()) {
+            // No dedupe claims to make: every row in one statement (atomic by itself),
+            // instead of one statement per message.
+            let mut stmt = Self::insert_messages();
+            let mut out = Vec::with_capacity(messages.len());
+            for message in messages {
+                let id = MessageId::new();
+                stmt.values_panic(Self::message_row(queue, id, message, now)?);
+                out.push(Enqueued {
+                    id,
+                    duplicate: false,
+                });
+            }
+            self.db.connection().execute(&stmt).await.map_err(db_err)?;
+            self.wake.notify_waiters();
+            return Ok(out);
+        }
         let tx = self.db.connection().begin().await.map_err(db_err)?;
         let mut out = Vec::with_capacity(messages.len());
         for message in messages {
