@@ -20,7 +20,6 @@
 //! bench.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use apalis::prelude::*;
@@ -28,70 +27,25 @@ use apalis_sqlite::{Config, SqliteConnectOptions, SqlitePoolOptions, SqliteStora
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteJournalMode, SqliteOperation, SqliteSynchronous};
 
+/// The same payload and latency recorder as the baas bench, so both sides measure
+/// alike (this workspace cannot depend on that bench, so the file is shared by path).
+#[path = "../../../baas-queue/benches/throughput/latency.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod latency;
+
+use latency::{PAYLOAD_LEN, Recorder};
+
+/// A job: the recorder's payload (index and enqueue stamp).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct BenchJob {
-    /// The job's index.
-    i: usize,
-    /// Nanoseconds since the recorder's base, taken right before the push.
-    t: u64,
+    payload: [u8; PAYLOAD_LEN],
 }
 
-/// Per-job latency (ns + 1; 0: not handled yet) and the count handled once.
-struct Recorder {
-    base: Instant,
-    slots: Vec<AtomicU64>,
-    handled: AtomicUsize,
-}
-
-impl Recorder {
-    fn new(jobs: usize) -> Self {
-        Recorder {
-            base: Instant::now(),
-            slots: (0..jobs).map(|_| AtomicU64::new(0)).collect(),
-            handled: AtomicUsize::new(0),
+impl BenchJob {
+    fn stamped(recorder: &Recorder, index: usize) -> Self {
+        BenchJob {
+            payload: recorder.payload(index),
         }
-    }
-
-    fn now(&self) -> u64 {
-        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    fn job(&self, i: usize) -> BenchJob {
-        BenchJob { i, t: self.now() }
-    }
-
-    /// Returns whether this was the last job outstanding.
-    fn record(&self, job: &BenchJob) -> bool {
-        let Some(slot) = self.slots.get(job.i) else {
-            return false;
-        };
-        let latency = self.now().saturating_sub(job.t).saturating_add(1);
-        if slot
-            .compare_exchange(0, latency, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            return false;
-        }
-        self.handled.fetch_add(1, Ordering::AcqRel) + 1 == self.slots.len()
-    }
-
-    fn percentiles(&self) -> (Duration, Duration) {
-        let mut all: Vec<u64> = self
-            .slots
-            .iter()
-            .map(|s| s.load(Ordering::Acquire))
-            .filter(|&v| v > 0)
-            .map(|v| v - 1)
-            .collect();
-        if all.is_empty() {
-            return (Duration::ZERO, Duration::ZERO);
-        }
-        all.sort_unstable();
-        let at = |q: f64| {
-            let i = ((all.len() as f64 - 1.0) * q).round() as usize;
-            Duration::from_nanos(all[i.min(all.len() - 1)])
-        };
-        (at(0.50), at(0.99))
     }
 }
 
@@ -119,7 +73,7 @@ async fn handle(
     worker: WorkerContext,
     recorder: Data<Arc<Recorder>>,
 ) -> Result<(), BoxDynError> {
-    if recorder.record(&job) {
+    if recorder.record(&job.payload) {
         worker.stop()?;
     }
     Ok(())
@@ -186,13 +140,13 @@ async fn run(
     match mode {
         Mode::Single => {
             for i in 0..jobs {
-                producer.push(recorder.job(i)).await?;
+                producer.push(BenchJob::stamped(&recorder, i)).await?;
             }
         }
         Mode::Batched => {
             for first in (0..jobs).step_by(batch) {
                 let tasks = (first..(first + batch).min(jobs))
-                    .map(|i| recorder.job(i))
+                    .map(|i| BenchJob::stamped(&recorder, i))
                     .collect();
                 producer.push_bulk(tasks).await?;
             }
@@ -205,7 +159,7 @@ async fn run(
         "sqlite {} apalis: pushed {jobs} jobs in {pushed:?}, all handled and flushed in {elapsed:?}",
         mode.name()
     );
-    let handled = recorder.handled.load(Ordering::Acquire);
+    let handled = recorder.handled();
     if handled < jobs {
         return Err(format!("handled {handled} of {jobs}").into());
     }
