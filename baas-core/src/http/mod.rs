@@ -7,6 +7,7 @@
 //! path and query parameters; [`Caller`] extracts the authenticated principal.
 
 mod caller;
+mod listen;
 #[cfg(feature = "openapi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
 pub mod openapi;
@@ -15,6 +16,7 @@ mod problem;
 mod rejection;
 
 pub use caller::Caller;
+pub use listen::{NoDelayListener, bind};
 pub use params::{Path, Query};
 
 pub use problem::{PROBLEM_JSON, Problem, problem_type, status_of};

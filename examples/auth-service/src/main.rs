@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use axum::serve::{Listener as _, ListenerExt as _};
+use axum::serve::Listener as _;
 use baas_auth::TokenConfig;
 use baas_auth::routes::IdentityState;
 use baas_auth::service::{IdentityConfig, IdentityService, Stores};
@@ -100,16 +100,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .clock(clock);
     let app = stack.apply_with_auth(problem_rejections(api), identity.layer());
 
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await?
-        // Responses are often written in several pieces (headers, then a streamed body):
-        // without TCP_NODELAY, Nagle's algorithm holds the last piece for the peer's
-        // delayed ACK, about 40 ms per response.
-        .tap_io(|tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::warn!(%err, "could not set TCP_NODELAY");
-            }
-        });
+    let listener = baas_core::http::bind(bind).await?;
     tracing::info!(address = %listener.local_addr()?, "auth-service listening");
     axum::serve(
         listener,

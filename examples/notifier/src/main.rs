@@ -48,7 +48,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use axum::serve::{Listener as _, ListenerExt as _};
+use axum::serve::Listener as _;
 use baas_auth::TokenConfig;
 use baas_auth::service::{IdentityConfig, IdentityService, Stores};
 use baas_core::http::problem_rejections;
@@ -152,16 +152,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let stop = shutdown.clone().cancelled_owned();
         async move { dispatcher.run(queue, 32, stop).await }
     });
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await?
-        // Responses are often written in several pieces (headers, then a streamed body):
-        // without TCP_NODELAY, Nagle's algorithm holds the last piece for the peer's
-        // delayed ACK, about 40 ms per response.
-        .tap_io(|tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::warn!(%err, "could not set TCP_NODELAY");
-            }
-        });
+    let listener = baas_core::http::bind(bind).await?;
     tracing::info!(address = %listener.local_addr()?, "notifier listening");
     axum::serve(
         listener,

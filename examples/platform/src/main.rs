@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use axum::serve::{Listener as _, ListenerExt as _};
+use axum::serve::Listener as _;
 
 use platform::app;
 use platform::config::{self, Config, Role};
@@ -35,16 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     if role.serves_api() {
-        let listener = tokio::net::TcpListener::bind(config.bind)
-            .await?
-            // Responses are often written in several pieces (headers, then a streamed body):
-            // without TCP_NODELAY, Nagle's algorithm holds the last piece for the peer's
-            // delayed ACK, about 40 ms per response.
-            .tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::warn!(%err, "could not set TCP_NODELAY");
-                }
-            });
+        let listener = baas_core::http::bind(config.bind).await?;
         tracing::info!(address = %listener.local_addr()?, ?role, "platform listening");
         axum::serve(
             listener,
