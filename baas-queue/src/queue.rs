@@ -508,6 +508,20 @@ pub trait Queue: Send + Sync + fmt::Debug + 'static {
     /// message will be or was delivered again).
     async fn ack(&self, lease: &Lease) -> QueueResult<()>;
 
+    /// Acknowledge several deliveries at once: one outcome per lease, in the same order,
+    /// each as [`Queue::ack`] would answer it (a lease that is not current is
+    /// [`QueueError::LeaseLost`] and changes nothing; the others are still acked). The
+    /// [`Worker`](crate::Worker) settles its successes through this, so a backend that
+    /// can remove many messages in one round trip (the SQL backend: one `DELETE`)
+    /// overrides it; the default calls [`Queue::ack`] for each.
+    async fn ack_batch(&self, leases: &[Lease]) -> Vec<QueueResult<()>> {
+        let mut out = Vec::with_capacity(leases.len());
+        for lease in leases {
+            out.push(self.ack(lease).await);
+        }
+        out
+    }
+
     /// The message failed: release it for another delivery no sooner than `retry_in`
     /// from now.
     ///

@@ -124,6 +124,7 @@ async fn reserve(q: &DynQueue, name: &str, max: usize, lease: Duration) -> Vec<c
 pub async fn queue_suite(q: &DynQueue, h: &Harness) {
     enqueue_reserve_ack(q, h).await;
     stale_leases_are_refused(q, h).await;
+    ack_batch_settles_each(q, h).await;
     lease_expiry_redelivers(q, h).await;
     extend_keeps_the_lease(q, h).await;
     nack_delays_redelivery(q, h).await;
@@ -210,6 +211,49 @@ pub async fn stale_leases_are_refused(q: &DynQueue, h: &Harness) {
         assert_eq!(stats.dead, Some(0), "a refused dead-letter changed nothing");
         assert_eq!(stats.depth, Some(0));
     }
+}
+
+/// `ack_batch` answers per lease, in order: current leases are acked, a stale or forged
+/// one is `LeaseLost` and changes nothing (its message stays leased to its real holder).
+pub async fn ack_batch_settles_each(q: &DynQueue, h: &Harness) {
+    let name = h.queue_name("ackbatch");
+    let acme = tenant("acme");
+    let batch = (0..4)
+        .map(|i| NewMessage::new(acme.clone(), format!("m{i}")))
+        .collect();
+    q.enqueue_batch(&name, batch).await.expect("enqueue");
+    let got = reserve(q, &name, 4, h.lease(3)).await;
+    assert_eq!(got.len(), 4);
+    assert!(q.ack_batch(&[]).await.is_empty(), "nothing to ack");
+    q.ack(&got[0].lease).await.expect("ack");
+    let forged = crate::Lease {
+        token: crate::LeaseToken::new(),
+        ..got[3].lease.clone()
+    };
+    let leases = [
+        got[1].lease.clone(),
+        got[0].lease.clone(),
+        got[2].lease.clone(),
+        forged,
+    ];
+    let outcomes = q.ack_batch(&leases).await;
+    assert_eq!(outcomes.len(), 4, "one outcome per lease");
+    assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
+    assert!(matches!(outcomes[1], Err(QueueError::LeaseLost)));
+    assert!(outcomes[2].is_ok(), "{:?}", outcomes[2]);
+    assert!(matches!(outcomes[3], Err(QueueError::LeaseLost)));
+    assert!(
+        reserve(q, &name, 4, h.lease(3)).await.is_empty(),
+        "a forged lease acked nothing and took nothing"
+    );
+    q.ack(&got[3].lease)
+        .await
+        .expect("the real holder still acks");
+    h.advance_units(5).await;
+    assert!(
+        reserve(q, &name, 4, h.lease(3)).await.is_empty(),
+        "every message was acked once"
+    );
 }
 
 /// A delivery whose lease expires is delivered again with a new lease and attempt + 1;

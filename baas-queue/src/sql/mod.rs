@@ -29,7 +29,7 @@
 mod migrations;
 mod schema;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -40,7 +40,8 @@ use baas_core::clock::{SharedClock, system};
 use baas_store::{Database, Engine};
 use bytes::Bytes;
 use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
+    Alias, CommonTableExpression, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order,
+    Query, SelectStatement, WithClause,
 };
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, TransactionTrait};
 use tokio::sync::Notify;
@@ -58,6 +59,9 @@ use crate::queue::{
 };
 
 const LIVE: i16 = 0;
+/// Leases acked per statement by [`Queue::ack_batch`] (five bound values each, well
+/// under SQLite's and Postgres's parameter limits).
+const ACK_CHUNK: usize = 500;
 const DEAD: i16 = 1;
 
 /// A [`Queue`] in a SQL database. Clones share the pool.
@@ -329,9 +333,9 @@ impl SqlQueue {
     ///
     /// SQLite has one writer, so a single `UPDATE … WHERE id IN (subquery)` is atomic.
     /// Postgres may evaluate such a subquery once per candidate row and claim more
-    /// than the limit, so there the ids are first picked (`FOR UPDATE SKIP LOCKED`, so
-    /// concurrent reservers never wait on each other or share a row) and then updated
-    /// in the same transaction.
+    /// than the limit, so there the ids are picked in a `MATERIALIZED` common table
+    /// expression (`FOR UPDATE SKIP LOCKED`, so concurrent reservers never wait on each
+    /// other or share a row), evaluated once, and updated by the same statement.
     async fn try_reserve(&self, queue: &str, reserve: Reserve) -> QueueResult<Vec<Delivery>> {
         let now = self.now();
         let until = now.saturating_add(dur_ms(reserve.lease));
@@ -348,28 +352,29 @@ impl SqlQueue {
                 .returning(Query::returning().columns(COLUMNS))
                 .to_owned()
         };
+        let pick = Self::ready(queue, now, reserve.max);
         let rows = if self.db.engine() == Engine::Postgres {
-            let tx = self.db.connection().begin().await.map_err(db_err)?;
-            let mut pick = Self::ready(queue, now, reserve.max);
+            // `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)
+            // UPDATE … WHERE id IN (SELECT id FROM picked)`: the CTE runs exactly once, so
+            // the limit holds, and concurrent reservers skip each other's rows instead of
+            // waiting; one statement, one round trip.
+            let mut pick = pick;
             pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-            let ids = tx
-                .query_all(&pick)
+            let picked = Alias::new("picked");
+            let cte = CommonTableExpression::new()
+                .query(pick)
+                .table_name(picked.clone())
+                .materialized(true)
+                .to_owned();
+            let ids = Query::select().column(M::Id).from(picked).to_owned();
+            let stmt = claim(Expr::col(M::Id).in_subquery(ids))
+                .with(WithClause::new().cte(cte).to_owned());
+            self.db
+                .connection()
+                .query_all(&stmt)
                 .await
                 .map_err(db_err)?
-                .iter()
-                .map(|row| row.try_get::<Uuid>("", "id").map_err(db_err))
-                .collect::<QueueResult<Vec<_>>>()?;
-            let rows = if ids.is_empty() {
-                Vec::new()
-            } else {
-                tx.query_all(&claim(Expr::col(M::Id).is_in(ids)))
-                    .await
-                    .map_err(db_err)?
-            };
-            tx.commit().await.map_err(db_err)?;
-            rows
         } else {
-            let pick = Self::ready(queue, now, reserve.max);
             self.db
                 .connection()
                 .query_all(&claim(Expr::col(M::Id).in_subquery(pick)))
@@ -394,6 +399,30 @@ impl SqlQueue {
             .collect::<QueueResult<Vec<_>>>()?;
         out.sort_by_key(|d| d.message.id);
         Ok(out)
+    }
+
+    /// Delete the rows held under `leases` in one statement; returns the deleted ids.
+    async fn ack_chunk(&self, leases: &[Lease]) -> QueueResult<HashSet<Uuid>> {
+        let now = self.now();
+        let held = leases
+            .iter()
+            .map(|lease| Self::held(lease, now))
+            .reduce(Expr::or)
+            .unwrap_or_else(|| Expr::value(false));
+        let stmt = Query::delete()
+            .from_table(M::Table)
+            .and_where(held)
+            .returning_col(M::Id)
+            .to_owned();
+        let rows = self
+            .db
+            .connection()
+            .query_all(&stmt)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|row| row.try_get::<Uuid>("", "id").map_err(db_err))
+            .collect()
     }
 
     async fn count(&self, cond: Expr) -> QueueResult<u64> {
@@ -533,6 +562,40 @@ impl Queue for SqlQueue {
         } else {
             Err(QueueError::LeaseLost)
         }
+    }
+
+    /// One `DELETE … RETURNING id` per chunk of leases (each row matched by its id, its
+    /// queue, its current lease token, live and unexpired, as [`Queue::ack`] matches
+    /// it); a lease whose row was not deleted is `LeaseLost`.
+    async fn ack_batch(&self, leases: &[Lease]) -> Vec<QueueResult<()>> {
+        let mut out = Vec::with_capacity(leases.len());
+        for chunk in leases.chunks(ACK_CHUNK) {
+            match self.ack_chunk(chunk).await {
+                Ok(acked) => out.extend(chunk.iter().map(|lease| {
+                    if acked.contains(&lease.message.as_uuid()) {
+                        Ok(())
+                    } else {
+                        Err(QueueError::LeaseLost)
+                    }
+                })),
+                Err(e) => {
+                    // Nothing in this chunk was deleted (one statement): every lease
+                    // stays held until it expires, so each gets the failure (the first
+                    // with its source, the others with the same classification).
+                    let again = |e: &QueueError| match e {
+                        QueueError::Unavailable { message, .. } => QueueError::Unavailable {
+                            message: message.clone(),
+                            source: None,
+                        },
+                        _ => QueueError::Other(baas_core::Error::internal("queue database error")),
+                    };
+                    let others: Vec<_> = (1..chunk.len()).map(|_| Err(again(&e))).collect();
+                    out.push(Err(e));
+                    out.extend(others);
+                }
+            }
+        }
+        out
     }
 
     async fn nack(&self, lease: &Lease, retry_in: Duration) -> QueueResult<()> {

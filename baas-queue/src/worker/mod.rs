@@ -9,9 +9,13 @@
 //! - **Failures**: one [`RetryPolicy`] (attempts, exponential backoff with jitter, the
 //!   error's kind deciding permanence, `Retry-After` honoured); exhausted or permanent →
 //!   dead letter with the last error. Panics are failures of kind `Internal`.
+//! - **Acks**: successes are acknowledged in groups — whatever finished while the
+//!   previous group was being acked goes in one [`Queue::ack_batch`](crate::Queue::ack_batch)
+//!   — and each delivery still learns its own outcome.
 //! - **Shutdown**: stop reserving, let in-flight jobs finish within
 //!   [`WorkerConfig::shutdown_grace`], then release their leases at once.
 
+mod acks;
 mod job;
 mod policy;
 mod runtime;

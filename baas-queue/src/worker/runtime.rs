@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use tower::util::BoxCloneService;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
+use super::acks::Acks;
 use super::job::Job;
 use super::policy::{Decision, RetryPolicy};
 use crate::error::{QueueError, QueueResult};
@@ -292,8 +293,10 @@ impl<T: Send + 'static> Worker<T> {
             .batch
             .unwrap_or(concurrency)
             .clamp(1, crate::queue::MAX_BATCH);
+        let (acks, acker) = Acks::start(Arc::clone(&queue));
         let ctx = Arc::new(Ctx {
             queue,
+            acks,
             name,
             decode,
             config,
@@ -400,12 +403,16 @@ impl<T: Send + 'static> Worker<T> {
                 }
             }
         }
+        // Every delivery is settled; closing the ack channel ends the acking task.
+        drop(ctx);
+        let _ = acker.await;
         summary
     }
 }
 
 struct Ctx<T> {
     queue: Arc<DynQueue>,
+    acks: Acks,
     name: String,
     decode: Decode<T>,
     config: WorkerConfig,
@@ -497,7 +504,7 @@ async fn process<T: Send + 'static>(
 
     let error: BoxError = match result {
         Ok(Ok(())) => {
-            let r = ctx.queue.ack(&lease).await;
+            let r = ctx.acks.ack(lease.clone()).await;
             return settle_lost(r, Outcome::Processed, &lease).await;
         }
         Ok(Err(e)) => e,
