@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 use crate::migrations::Migrator;
 use crate::sql_error;
 
+/// A pooled connection idle at least this long is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
 /// SQLite's `synchronous` setting (<https://sqlite.org/pragma.html#pragma_synchronous>).
 ///
 /// The default is [`Synchronous::Normal`]: with WAL it never corrupts the database, and a
@@ -163,6 +166,9 @@ impl Database {
         };
         let mut connect = ConnectOptions::new(url.clone());
         connect.sqlx_logging(false);
+        // sqlx pings every connection it hands out by default: one more round trip per
+        // statement. Ping only one that sat idle long enough to have been dropped.
+        connect.test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
         if let Some(n) = opts.max_connections {
             connect.max_connections(n);
         }

@@ -157,7 +157,7 @@ async fn sqlite_queue(dir: &tempfile::TempDir) -> Result<SqlQueue, BoxError> {
 
 /// The raw pool on a fresh SQLite file holding the backend's table, opened with the
 /// settings baas-store's `Database` uses (WAL, `synchronous = NORMAL`, busy timeout 5 s,
-/// foreign keys on).
+/// foreign keys on), and no ping before each acquire (the physical limit).
 async fn raw_sqlite(dir: &tempfile::TempDir) -> Result<RawDb, BoxError> {
     drop(sqlite_queue(dir).await?);
     let options = SqliteConnectOptions::new()
@@ -168,7 +168,10 @@ async fn raw_sqlite(dir: &tempfile::TempDir) -> Result<RawDb, BoxError> {
         .synchronous(SqliteSynchronous::Normal)
         .journal_mode(SqliteJournalMode::Wal);
     Ok(RawDb::Sqlite(
-        SqlitePoolOptions::new().connect_with(options).await?,
+        SqlitePoolOptions::new()
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?,
     ))
 }
 
@@ -272,7 +275,10 @@ async fn run_postgres(rows: &mut Vec<Row>, s: &Settings) {
                 drop(queue);
                 let options =
                     PgConnectOptions::from_str(&url)?.options([("search_path", schema.as_str())]);
-                let pool = PgPoolOptions::new().connect_with(options).await?;
+                let pool = PgPoolOptions::new()
+                    .test_before_acquire(false)
+                    .connect_with(options)
+                    .await?;
                 let db = RawDb::Postgres(pool.clone());
                 let out = raw_sql::run(db, "bench", mode, n, s.batch, statements).await;
                 pool.close().await;

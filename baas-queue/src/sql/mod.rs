@@ -59,8 +59,8 @@ use crate::queue::{
 };
 
 const LIVE: i16 = 0;
-/// Leases acked per statement by [`Queue::ack_batch`] (five bound values each, well
-/// under SQLite's and Postgres's parameter limits).
+/// Leases acked per statement by [`Queue::ack_batch`] (at most three bound values each,
+/// well under SQLite's and Postgres's parameter limits).
 const ACK_CHUNK: usize = 500;
 const DEAD: i16 = 1;
 
@@ -335,29 +335,39 @@ impl SqlQueue {
     /// Postgres may evaluate such a subquery once per candidate row and claim more
     /// than the limit, so there the ids are picked in a `MATERIALIZED` common table
     /// expression (`FOR UPDATE SKIP LOCKED`, so concurrent reservers never wait on each
-    /// other or share a row), evaluated once, and updated by the same statement.
+    /// other or share a row), evaluated once, and joined by the same statement's update.
     async fn try_reserve(&self, queue: &str, reserve: Reserve) -> QueueResult<Vec<Delivery>> {
         let now = self.now();
         let until = now.saturating_add(dur_ms(reserve.lease));
         let token = LeaseToken::new();
+        // Columns are qualified on Postgres, where the update joins the picked ids.
+        let col = |c: M| match self.db.engine() {
+            Engine::Postgres => Expr::col((M::Table, c)),
+            _ => Expr::col(c),
+        };
         let claim = |target: Expr| {
+            let returning = Query::returning();
+            let returning = match self.db.engine() {
+                Engine::Postgres => returning.columns(COLUMNS.map(|c| (M::Table, c))),
+                _ => returning.columns(COLUMNS),
+            };
             Query::update()
                 .table(M::Table)
                 .value(M::LeaseToken, token.as_uuid())
                 .value(M::VisibleAt, until)
-                .value(M::Attempts, Expr::col(M::Attempts).add(1))
+                .value(M::Attempts, col(M::Attempts).add(1))
                 .and_where(target)
-                .and_where(Expr::col(M::Status).eq(LIVE))
-                .and_where(Expr::col(M::VisibleAt).lte(now))
-                .returning(Query::returning().columns(COLUMNS))
+                .and_where(col(M::Status).eq(LIVE))
+                .and_where(col(M::VisibleAt).lte(now))
+                .returning(returning)
                 .to_owned()
         };
         let pick = Self::ready(queue, now, reserve.max);
         let rows = if self.db.engine() == Engine::Postgres {
-            // `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)
-            // UPDATE … WHERE id IN (SELECT id FROM picked)`: the CTE runs exactly once, so
-            // the limit holds, and concurrent reservers skip each other's rows instead of
-            // waiting; one statement, one round trip.
+            // `WITH picked AS MATERIALIZED (SELECT id … FOR UPDATE SKIP LOCKED LIMIT n)
+            // UPDATE … FROM picked WHERE id = picked.id`: the CTE runs exactly once, so the
+            // limit holds; concurrent reservers skip each other's rows instead of waiting;
+            // the join reaches each row by its primary key; one statement, one round trip.
             let mut pick = pick;
             pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
             let picked = Alias::new("picked");
@@ -366,8 +376,9 @@ impl SqlQueue {
                 .table_name(picked.clone())
                 .materialized(true)
                 .to_owned();
-            let ids = Query::select().column(M::Id).from(picked).to_owned();
-            let stmt = claim(Expr::col(M::Id).in_subquery(ids))
+            let stmt = claim(Expr::col((M::Table, M::Id)).equals((picked.clone(), M::Id)))
+                .from(picked)
+                .to_owned()
                 .with(WithClause::new().cte(cte).to_owned());
             self.db
                 .connection()
@@ -404,11 +415,27 @@ impl SqlQueue {
     /// Delete the rows held under `leases` in one statement; returns the deleted ids.
     async fn ack_chunk(&self, leases: &[Lease]) -> QueueResult<HashSet<Uuid>> {
         let now = self.now();
-        let held = leases
-            .iter()
-            .map(|lease| Self::held(lease, now))
+        // One reserve leases its whole batch under one token, so group the ids by queue
+        // and token: `(queue = ? AND lease_token = ? AND id IN (…)) OR …`.
+        let mut groups: BTreeMap<(&str, Uuid), Vec<Uuid>> = BTreeMap::new();
+        for lease in leases {
+            groups
+                .entry((lease.queue.as_str(), lease.token.as_uuid()))
+                .or_default()
+                .push(lease.message.as_uuid());
+        }
+        let held = groups
+            .into_iter()
+            .map(|((queue, token), ids)| {
+                Expr::col(M::Queue)
+                    .eq(queue)
+                    .and(Expr::col(M::LeaseToken).eq(token))
+                    .and(Expr::col(M::Id).is_in(ids))
+            })
             .reduce(Expr::or)
-            .unwrap_or_else(|| Expr::value(false));
+            .unwrap_or_else(|| Expr::value(false))
+            .and(Expr::col(M::Status).eq(LIVE))
+            .and(Expr::col(M::VisibleAt).gt(now));
         let stmt = Query::delete()
             .from_table(M::Table)
             .and_where(held)
@@ -566,7 +593,8 @@ impl Queue for SqlQueue {
 
     /// One `DELETE … RETURNING id` per chunk of leases (each row matched by its id, its
     /// queue, its current lease token, live and unexpired, as [`Queue::ack`] matches
-    /// it); a lease whose row was not deleted is `LeaseLost`.
+    /// it; ids grouped by queue and token); a lease whose row was not deleted is
+    /// `LeaseLost`.
     async fn ack_batch(&self, leases: &[Lease]) -> Vec<QueueResult<()>> {
         let mut out = Vec::with_capacity(leases.len());
         for chunk in leases.chunks(ACK_CHUNK) {

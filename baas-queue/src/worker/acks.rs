@@ -1,12 +1,18 @@
 //! Group commit for acknowledgements: the [`Worker`](super::Worker)'s deliveries hand
-//! their acks to one task, which settles everything that arrived while its previous
-//! batch was in flight with a single [`Queue::ack_batch`](crate::Queue::ack_batch).
+//! their acks to one task, which settles them in groups with
+//! [`Queue::ack_batch`](crate::Queue::ack_batch).
 //!
-//! Under load a whole reserved batch is acked in one round trip (the SQL backend: one
-//! `DELETE`); with one delivery at a time it is one ack per delivery, as before. Each
-//! caller still waits for its own outcome, so a lost lease is reported per delivery.
+//! The task knows how many handlers are still running. Once an ack arrives it keeps
+//! collecting while others are running — each further ack within `linger` of the last
+//! — and settles the group when no handler is left running, the group is full, or
+//! `linger` passes without one. Under load a whole reserved batch is acked in one round
+//! trip (the SQL backend: one `DELETE`); one job at a time is one ack at a time, with no
+//! wait. Each caller still learns its own outcome, so a lost lease is reported per
+//! delivery.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -20,20 +26,43 @@ type Reply = oneshot::Sender<QueueResult<()>>;
 #[derive(Debug)]
 pub(super) struct Acks {
     tx: mpsc::UnboundedSender<(Lease, Reply)>,
+    running: Arc<AtomicUsize>,
+}
+
+/// A handler counted as running until this is dropped (or handed to [`Acks::ack`]).
+#[derive(Debug)]
+pub(super) struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Acks {
-    /// Start the acking task over `queue`. It ends once every [`Acks`] is dropped and the
-    /// acks already handed over are settled.
-    pub(super) fn start(queue: Arc<DynQueue>) -> (Acks, JoinHandle<()>) {
+    /// Start the acking task over `queue`, lingering up to `linger` for the acks of
+    /// handlers still running. It ends once every [`Acks`] is dropped and the acks
+    /// already handed over are settled.
+    pub(super) fn start(queue: Arc<DynQueue>, linger: Duration) -> (Acks, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Acks { tx }, tokio::spawn(settle(queue, rx)))
+        let running = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(settle(queue, rx, Arc::clone(&running), linger));
+        (Acks { tx, running }, task)
     }
 
-    /// Ack `lease` with the next batch; resolves with this lease's own outcome.
-    pub(super) async fn ack(&self, lease: Lease) -> QueueResult<()> {
+    /// Count a handler as running until the returned guard is dropped.
+    pub(super) fn running(&self) -> Running {
+        self.running.fetch_add(1, Ordering::AcqRel);
+        Running(Arc::clone(&self.running))
+    }
+
+    /// Ack `lease` with the next group; `running` (its handler's guard) ends once the
+    /// ack is handed over. Resolves with this lease's own outcome.
+    pub(super) async fn ack(&self, lease: Lease, running: Running) -> QueueResult<()> {
         let (reply, outcome) = oneshot::channel();
-        if self.tx.send((lease, reply)).is_err() {
+        let sent = self.tx.send((lease, reply));
+        drop(running);
+        if sent.is_err() {
             return Err(QueueError::ShuttingDown);
         }
         // A dropped reply means the acking task died (a panicking backend): the lease was
@@ -42,10 +71,34 @@ impl Acks {
     }
 }
 
-async fn settle(queue: Arc<DynQueue>, mut rx: mpsc::UnboundedReceiver<(Lease, Reply)>) {
+async fn settle(
+    queue: Arc<DynQueue>,
+    mut rx: mpsc::UnboundedReceiver<(Lease, Reply)>,
+    running: Arc<AtomicUsize>,
+    linger: Duration,
+) {
     let mut waiting = Vec::new();
     let mut leases = Vec::new();
-    while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {
+    while let Some(first) = rx.recv().await {
+        waiting.push(first);
+        loop {
+            while waiting.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(more) => waiting.push(more),
+                    Err(_) => break,
+                }
+            }
+            if waiting.len() >= MAX_BATCH
+                || linger.is_zero()
+                || running.load(Ordering::Acquire) == 0
+            {
+                break;
+            }
+            match tokio::time::timeout(linger, rx.recv()).await {
+                Ok(Some(more)) => waiting.push(more),
+                Ok(None) | Err(_) => break,
+            }
+        }
         let replies: Vec<Reply> = waiting
             .drain(..)
             .map(|(lease, reply)| {

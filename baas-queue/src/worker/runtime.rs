@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use tower::util::BoxCloneService;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
-use super::acks::Acks;
+use super::acks::{Acks, Running};
 use super::job::Job;
 use super::policy::{Decision, RetryPolicy};
 use crate::error::{QueueError, QueueResult};
@@ -44,6 +44,13 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// How long one reserve waits for work when the queue is empty (default 1 s).
     pub idle_wait: Duration,
+    /// While jobs are running, how long the worker waits for a whole batch of slots to
+    /// free before it reserves with fewer, and how long a finished job's ack waits for
+    /// the acks of jobs still running to join its group (default 2 ms). Jobs finish one
+    /// by one; settling and reserving the moment one finishes would shrink every reserve
+    /// and every ack to a delivery or two. Zero settles and reserves at once; an idle
+    /// worker never waits.
+    pub gather: Duration,
     /// The handler's timeout (`Timeout`, retried), default 5 min; `None`: no limit.
     pub timeout: Option<Duration>,
     /// After shutdown is asked, how long in-flight work may finish before its leases are
@@ -60,6 +67,7 @@ impl Default for WorkerConfig {
             batch: None,
             lease: Duration::from_secs(30),
             idle_wait: Duration::from_secs(1),
+            gather: Duration::from_millis(2),
             timeout: Some(Duration::from_secs(300)),
             shutdown_grace: Duration::from_secs(30),
             retry: RetryPolicy::default(),
@@ -293,7 +301,7 @@ impl<T: Send + 'static> Worker<T> {
             .batch
             .unwrap_or(concurrency)
             .clamp(1, crate::queue::MAX_BATCH);
-        let (acks, acker) = Acks::start(Arc::clone(&queue));
+        let (acks, acker) = Acks::start(Arc::clone(&queue), config.gather);
         let ctx = Arc::new(Ctx {
             queue,
             acks,
@@ -320,6 +328,20 @@ impl<T: Send + 'static> Worker<T> {
                     Err(_) => break,
                 },
             };
+            // Let the slots free up together (a whole batch, or `gather`, whichever comes
+            // first) so that reserves stay batches under load.
+            let whole = batch.min(concurrency);
+            if permits.available_permits() + 1 < whole
+                && !tasks.is_empty()
+                && !ctx.config.gather.is_zero()
+            {
+                let more = u32::try_from(whole - 1).unwrap_or(u32::MAX);
+                if let Ok(Ok(freed)) =
+                    tokio::time::timeout(ctx.config.gather, permits.acquire_many(more)).await
+                {
+                    drop(freed);
+                }
+            }
             let max = (1 + permits.available_permits()).min(batch);
             let wait = if until_idle {
                 Duration::ZERO
@@ -356,8 +378,13 @@ impl<T: Send + 'static> Worker<T> {
                         }
                         continue;
                     }
+                    // Count the whole batch as running before any of it starts, so the
+                    // acking task waits for all of it (see `acks`).
+                    let mut running: Vec<_> =
+                        deliveries.iter().map(|_| ctx.acks.running()).collect();
                     let mut first = Some(first);
                     for delivery in deliveries {
+                        let running = running.pop().expect("one guard per delivery");
                         let permit = match first.take() {
                             Some(p) => p,
                             None => match permits.clone().try_acquire_owned() {
@@ -374,7 +401,7 @@ impl<T: Send + 'static> Worker<T> {
                         let handler = handler.clone();
                         let cancel = cancel_rx.clone();
                         tasks.spawn(async move {
-                            let outcome = process(&ctx, handler, delivery, cancel).await;
+                            let outcome = process(&ctx, handler, delivery, running, cancel).await;
                             drop(permit);
                             metrics::counter!(JOBS_TOTAL, "queue" => ctx.name.clone(), "outcome" => outcome.as_str())
                                 .increment(1);
@@ -451,6 +478,7 @@ async fn process<T: Send + 'static>(
     ctx: &Ctx<T>,
     handler: Handler<T>,
     delivery: Delivery,
+    running: Running,
     mut cancel: watch::Receiver<bool>,
 ) -> Outcome {
     let lease = delivery.lease.clone();
@@ -504,12 +532,13 @@ async fn process<T: Send + 'static>(
 
     let error: BoxError = match result {
         Ok(Ok(())) => {
-            let r = ctx.acks.ack(lease.clone()).await;
+            let r = ctx.acks.ack(lease.clone(), running).await;
             return settle_lost(r, Outcome::Processed, &lease).await;
         }
         Ok(Err(e)) => e,
         Err(_) => Box::new(Error::internal("the handler panicked")),
     };
+    drop(running);
     let (kind, retry_after) = Error::classify(&*error);
     match retry.decide(delivery.attempt, kind, retry_after) {
         Decision::Retry(delay) => {
