@@ -11,6 +11,9 @@
 //!   by id, constant-time digest compare, expiry, roles decoded into a principal);
 //!   `raw_select_sha256_compare` fetches the same row with a bare sqlx statement and
 //!   compares the same digest.
+//! - `throttle_check` and `throttle_failed`: what the login throttle adds to a login on
+//!   the SQL store — the read of the account's failure window before every login (and
+//!   after a right password), and the one upsert after a wrong one.
 //!
 //! `cargo bench -p baas-auth --bench identity -- --warm-up-time 1 --measurement-time 5`
 #![allow(missing_docs)]
@@ -146,6 +149,29 @@ fn identity(c: &mut Criterion) {
                 let presented = Sha256::digest(black_box(key.as_bytes()));
                 assert!(bool::from(presented.as_slice().ct_eq(&stored)));
             });
+        });
+    });
+    g.finish();
+
+    // The login throttle on the same database: an account under attack (a window with
+    // failures in it), read and counted as a login does.
+    let throttle = service.throttle();
+    let tenant = baas_core::TenantId::new("acme").unwrap();
+    let ip = Some([10, 0, 0, 2].into());
+    rt.block_on(throttle.failed(&tenant, "victim@example.com", ip))
+        .unwrap();
+    let mut g = c.benchmark_group("throttle");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("throttle_check", |b| {
+        b.iter(|| {
+            rt.block_on(throttle.check(&tenant, black_box("victim@example.com"), None))
+                .unwrap()
+        });
+    });
+    g.bench_function("throttle_failed", |b| {
+        b.iter(|| {
+            rt.block_on(throttle.failed(&tenant, black_box("victim@example.com"), None))
+                .unwrap();
         });
     });
     g.finish();

@@ -16,6 +16,8 @@
 //! * [`users`], [`sessions`] (refresh-token families with rotation, reuse detection and a
 //!   grace window) and [`api_keys`]: the store traits with their memory backends, and
 //!   SQL backends (SQLite, Postgres) behind the `sql` feature.
+//! * [`login_failures`]: the account-wide failed-login windows behind the
+//!   [`LoginThrottle`](service::LoginThrottle), shared by every process through SQL.
 //!
 //! ## Issue a token and verify it
 //!
@@ -66,7 +68,7 @@
 //! |---|---|
 //! | `sqlite` (default) | the `sql` backends with SQLite support in baas-store |
 //! | `postgres` | the `sql` backends with Postgres support in baas-store |
-//! | `sql` | the [`sql`] module: users, sessions, API keys and signing keys on baas-store's `Database`, with baas-auth's own `Migrator` |
+//! | `sql` | the [`sql`] module: users, sessions, API keys, signing keys and login-failure windows on baas-store's `Database`, with baas-auth's own `Migrator` |
 //! | `testing` | the conformance suites (`testing` module), for backends outside this crate |
 //! | `http` | [`routes`]: axum routes for API.md's identity section and their OpenAPI document |
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -80,6 +82,7 @@ mod ids;
 mod installation;
 pub mod keys;
 pub mod layer;
+pub mod login_failures;
 mod page;
 pub mod password;
 mod revocation;

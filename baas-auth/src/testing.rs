@@ -3,8 +3,9 @@
 //! Each suite is a plain async function taking the backend; a backend's test file calls
 //! them all. They assert and panic on failure, like `#[test]` bodies.
 //!
-//! The user, session and API-key suites take the store and `advance`, which moves the
-//! clock the store was built with (a [`ManualClock`](baas_core::ManualClock)). They work
+//! The user, session, API-key and login-failure suites take the store and `advance`,
+//! which moves the clock the store was built with (a
+//! [`ManualClock`](baas_core::ManualClock)). They work
 //! in tenants of their own, so they can share a database with other tests; the
 //! installation-wide calls (`revoked_since`, `sweep`) want a store (schema) of their own.
 
@@ -14,10 +15,12 @@ use crate::error::AuthError;
 use crate::keys::{KeyState, KeyStore, Rotation, SigningAlgorithm, StoredKey};
 
 mod api_keys;
+mod login_failures;
 mod sessions;
 mod users;
 
 pub use api_keys::api_key_store_suite;
+pub use login_failures::login_failure_store_suite;
 pub use sessions::session_store_suite;
 pub use users::user_store_suite;
 
@@ -181,5 +184,12 @@ mod tests {
         let clock = ManualClock::new();
         let store = crate::api_keys::MemoryApiKeyStore::new(clock.shared());
         super::api_key_store_suite(&store, &|d| clock.advance(d)).await;
+    }
+
+    #[tokio::test]
+    async fn memory_login_failure_store_passes_the_suite() {
+        let clock = ManualClock::new();
+        let store = crate::login_failures::MemoryLoginFailureStore::new(clock.shared());
+        super::login_failure_store_suite(&store, &|d| clock.advance(d)).await;
     }
 }

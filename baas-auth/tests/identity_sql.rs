@@ -122,3 +122,107 @@ async fn two_processes_share_users_sessions_keys_and_the_operator_tenant() {
         .unwrap();
     assert!(records.iter().any(|r| r.entry.action == "api_key.delete"));
 }
+
+fn from(n: u32) -> ClientInfo {
+    let [_, x, y, z] = n.to_be_bytes();
+    ClientInfo::new(
+        Some(std::net::IpAddr::from([10, x, y, z])),
+        Some("test/1.0"),
+    )
+}
+
+/// The failures the database holds for `email` of acme in the current window.
+async fn failures_of(s: &IdentityService, email: &str) -> u32 {
+    let account = baas_auth::login_failures::AccountDigest::of(email);
+    s.throttle()
+        .store()
+        .current(
+            &TenantId::new("acme").unwrap(),
+            &account,
+            s.config().throttle.window,
+        )
+        .await
+        .unwrap()
+        .map_or(0, |w| w.failures)
+}
+
+#[tokio::test]
+async fn the_account_budget_holds_across_processes_and_is_never_permanent() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new();
+    // Two processes, each with its own connection pool to one database file.
+    let a = process(&database(&dir).await, &clock);
+    let b = process(&database(&dir).await, &clock);
+    a.start().await.unwrap();
+    b.start().await.unwrap();
+    let pw = SecretString::from(PASSWORD);
+    let wrong = SecretString::from("not-the-password");
+    let victim = "victim@example.com";
+    a.signup("acme", victim, &pw, &from(0)).await.unwrap();
+    let budget = a.config().throttle.account_failures_per_window;
+    let window = a.config().throttle.window;
+    assert_eq!(budget, 100);
+
+    // 100 failures, alternating processes, each from its own address (so no address is
+    // ever locked): each process saw only 50, well under the budget on its own.
+    for n in 1..=budget {
+        let p = if n % 2 == 0 { &a } else { &b };
+        let err = p.login("acme", victim, &wrong, &from(n)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+    }
+
+    // The 101st try is refused on both — even with the right password, same answer.
+    for p in [&a, &b] {
+        let err = p.login("acme", victim, &pw, &from(1000)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+        assert_eq!(
+            err.message(),
+            baas_auth::AuthError::InvalidCredentials.to_string()
+        );
+    }
+    assert_eq!(
+        failures_of(&a, victim).await,
+        budget,
+        "one window, in the database"
+    );
+    // Another account of the tenant is not affected.
+    a.signup("acme", "bystander@example.com", &pw, &from(0))
+        .await
+        .unwrap();
+    b.login("acme", "bystander@example.com", &pw, &from(1000))
+        .await
+        .unwrap();
+
+    // The attacker keeps hammering through the window: refused, and not counted, so the
+    // window neither grows nor stretches.
+    clock.advance(window / 2);
+    for n in 0..50 {
+        let p = if n % 2 == 0 { &a } else { &b };
+        assert!(
+            p.login("acme", victim, &wrong, &from(2000 + n))
+                .await
+                .is_err()
+        );
+    }
+    assert_eq!(failures_of(&b, victim).await, budget);
+    clock.advance(window / 2 - std::time::Duration::from_secs(1));
+    assert!(a.login("acme", victim, &pw, &from(1000)).await.is_err());
+
+    // Roll-over: the window ends an hour after its first failure, and the victim is in.
+    clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(failures_of(&a, victim).await, 0);
+    b.login("acme", victim, &pw, &from(1000)).await.unwrap();
+    // A success wrote nothing: there is still no window.
+    assert_eq!(failures_of(&a, victim).await, 0);
+
+    // Windows that have passed are swept (DESIGN.md rule 11); running ones stay.
+    a.login("acme", victim, &wrong, &from(3000))
+        .await
+        .unwrap_err();
+    clock.advance(window);
+    b.login("acme", "ghost@example.com", &wrong, &from(3001))
+        .await
+        .unwrap_err();
+    assert_eq!(a.throttle().sweep().await.unwrap(), 1);
+    assert_eq!(failures_of(&b, "ghost@example.com").await, 1);
+}

@@ -1,9 +1,12 @@
 //! The SQL backends on Postgres pass every suite when `BAAS_TEST_POSTGRES_URL` is set;
 //! each test works in a schema of its own.
 
-use baas_auth::sql::{Migrator, SqlApiKeyStore, SqlKeyStore, SqlSessionStore, SqlUserStore};
+use baas_auth::sql::{
+    Migrator, SqlApiKeyStore, SqlKeyStore, SqlLoginFailureStore, SqlSessionStore, SqlUserStore,
+};
 use baas_auth::testing::{
-    api_key_store_suite, key_store_suite, session_store_suite, user_store_suite,
+    api_key_store_suite, key_store_suite, login_failure_store_suite, session_store_suite,
+    user_store_suite,
 };
 use baas_core::ManualClock;
 use baas_core::testing::service;
@@ -43,6 +46,16 @@ async fn postgres_api_key_store_passes_the_suite() {
     let clock = ManualClock::new();
     let store = SqlApiKeyStore::new(database(&url).await, clock.shared());
     api_key_store_suite(&store, &|d| clock.advance(d)).await;
+}
+
+#[tokio::test]
+async fn postgres_login_failure_store_passes_the_suite() {
+    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let clock = ManualClock::new();
+    let store = SqlLoginFailureStore::new(database(&url).await, clock.shared());
+    login_failure_store_suite(&store, &|d| clock.advance(d)).await;
 }
 
 #[tokio::test]

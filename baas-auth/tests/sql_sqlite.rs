@@ -1,9 +1,12 @@
 //! The SQL backends on SQLite (a temporary file) pass every suite.
 
 use baas_auth::api_keys::ApiKeyStore;
-use baas_auth::sql::{Migrator, SqlApiKeyStore, SqlKeyStore, SqlSessionStore, SqlUserStore};
+use baas_auth::sql::{
+    Migrator, SqlApiKeyStore, SqlKeyStore, SqlLoginFailureStore, SqlSessionStore, SqlUserStore,
+};
 use baas_auth::testing::{
-    api_key_store_suite, key_store_suite, session_store_suite, user_store_suite,
+    api_key_store_suite, key_store_suite, login_failure_store_suite, session_store_suite,
+    user_store_suite,
 };
 use baas_core::ManualClock;
 use baas_store::{Database, DatabaseOptions};
@@ -39,6 +42,14 @@ async fn sqlite_api_key_store_passes_the_suite() {
     let clock = ManualClock::new();
     let store = SqlApiKeyStore::new(database(&dir).await, clock.shared());
     api_key_store_suite(&store, &|d| clock.advance(d)).await;
+}
+
+#[tokio::test]
+async fn sqlite_login_failure_store_passes_the_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new();
+    let store = SqlLoginFailureStore::new(database(&dir).await, clock.shared());
+    login_failure_store_suite(&store, &|d| clock.advance(d)).await;
 }
 
 #[tokio::test]

@@ -52,6 +52,7 @@ use crate::error::AuthError;
 use crate::installation::{DynInstallationStore, MemoryInstallationStore};
 use crate::keys::{DynKeyStore, KeyManager, KeyRing, MemoryKeyStore};
 use crate::layer::{AuthLayer, DynAuthenticator, OperatorTenant, TokenAuthenticator};
+use crate::login_failures::{DynLoginFailureStore, MemoryLoginFailureStore};
 use crate::password::{PasswordHasher, PasswordPolicy};
 use crate::sessions::{DynSessionStore, MemorySessionStore, RefreshPolicy};
 use crate::token::{TokenConfig, TokenIssuer, TokenVerifier};
@@ -85,6 +86,9 @@ pub struct Stores {
     pub installation: Arc<DynInstallationStore>,
     /// The audit log.
     pub audit: Arc<DynAuditLog>,
+    /// Failed-login windows per account: the account-wide budget of the
+    /// [`LoginThrottle`]. Shared through SQL, it holds for the whole installation.
+    pub login_failures: Arc<DynLoginFailureStore>,
 }
 
 impl Stores {
@@ -96,7 +100,8 @@ impl Stores {
             api_keys: Arc::new(MemoryApiKeyStore::new(clock.clone())),
             keys: Arc::new(MemoryKeyStore::new()),
             installation: Arc::new(MemoryInstallationStore::new()),
-            audit: Arc::new(MemoryAuditLog::with_clock(clock)),
+            audit: Arc::new(MemoryAuditLog::with_clock(clock.clone())),
+            login_failures: Arc::new(MemoryLoginFailureStore::new(clock)),
         }
     }
 }
@@ -108,7 +113,8 @@ impl Stores {
     #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
     pub fn sql(db: &baas_store::Database, clock: SharedClock) -> Self {
         use crate::sql::{
-            SqlApiKeyStore, SqlInstallationStore, SqlKeyStore, SqlSessionStore, SqlUserStore,
+            SqlApiKeyStore, SqlInstallationStore, SqlKeyStore, SqlLoginFailureStore,
+            SqlSessionStore, SqlUserStore,
         };
         Stores {
             users: Arc::new(SqlUserStore::new(db.clone(), clock.clone())),
@@ -118,8 +124,9 @@ impl Stores {
             installation: Arc::new(SqlInstallationStore::new(db.clone())),
             audit: Arc::new(baas_store::audit::SqlAuditLog::with_clock(
                 db.clone(),
-                clock,
+                clock.clone(),
             )),
+            login_failures: Arc::new(SqlLoginFailureStore::new(db.clone(), clock)),
         }
     }
 }
@@ -221,7 +228,11 @@ impl IdentityService {
         );
         IdentityService {
             issuer: TokenIssuer::new(Arc::clone(&keys), clock.clone()),
-            throttle: LoginThrottle::new(config.throttle, clock.clone()),
+            throttle: LoginThrottle::with_store(
+                config.throttle,
+                clock.clone(),
+                Arc::clone(&stores.login_failures),
+            ),
             hasher: PasswordHasher::default(),
             stores,
             config,
@@ -272,6 +283,12 @@ impl IdentityService {
     /// The access-token verifier.
     pub fn verifier(&self) -> &Arc<TokenVerifier> {
         &self.verifier
+    }
+
+    /// The login throttle; run its [`sweep`](LoginThrottle::sweep) periodically to
+    /// delete failed-login windows that have passed (DESIGN.md rule 11).
+    pub fn throttle(&self) -> &LoginThrottle {
+        &self.throttle
     }
 
     /// The stores.

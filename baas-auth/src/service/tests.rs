@@ -1,11 +1,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use baas_core::{Classify as _, ErrorKind, ManualClock, MasterKey, TenantId};
 use secrecy::SecretString;
 
 use super::*;
+use crate::login_failures::{AccountDigest, FailureWindow, LoginFailureStore};
 use crate::password::HashConfig;
 
 pub(crate) fn small_hasher(memory_kib: u32) -> PasswordHasher {
@@ -228,8 +230,102 @@ async fn brute_force_is_throttled_per_account_and_address() {
                 "ghost@example.com",
                 attacker.ip
             )
+            .await
+            .unwrap()
             .is_some()
     );
+}
+
+/// A failure store where other processes spend the whole budget right after the first
+/// read: the pre-check passes, and the budget is gone by the time the password is hashed.
+#[derive(Debug)]
+struct SpentWhileHashing {
+    inner: MemoryLoginFailureStore,
+    armed: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl LoginFailureStore for SpentWhileHashing {
+    async fn record_failure(
+        &self,
+        tenant: &TenantId,
+        account: &AccountDigest,
+        window: Duration,
+    ) -> Result<FailureWindow, AuthError> {
+        self.inner.record_failure(tenant, account, window).await
+    }
+
+    async fn current(
+        &self,
+        tenant: &TenantId,
+        account: &AccountDigest,
+        window: Duration,
+    ) -> Result<Option<FailureWindow>, AuthError> {
+        let answer = self.inner.current(tenant, account, window).await?;
+        if self.armed.swap(false, Ordering::SeqCst) {
+            for _ in 0..100 {
+                self.inner.record_failure(tenant, account, window).await?;
+            }
+        }
+        Ok(answer)
+    }
+
+    async fn sweep(&self, window: Duration) -> Result<u64, AuthError> {
+        self.inner.sweep(window).await
+    }
+}
+
+#[tokio::test]
+async fn a_right_guess_is_refused_once_the_budget_is_spent_during_hashing() {
+    let clock = ManualClock::new();
+    let failures = Arc::new(SpentWhileHashing {
+        inner: MemoryLoginFailureStore::new(clock.shared()),
+        armed: AtomicBool::new(false),
+    });
+    let mut stores = Stores::memory(clock.shared());
+    stores.login_failures = failures.clone();
+    let s = service_over(stores, &clock, 1024);
+    s.start().await.unwrap();
+    let c = client([203, 0, 113, 7]);
+    s.signup("acme", "v@example.com", &pw(PASSWORD), &c)
+        .await
+        .unwrap();
+    failures.armed.store(true, Ordering::SeqCst);
+    let err = s
+        .login("acme", "v@example.com", &pw(PASSWORD), &c)
+        .await
+        .unwrap_err();
+    assert_eq!(err.message(), AuthError::InvalidCredentials.to_string());
+    assert!(
+        !failures.armed.load(Ordering::SeqCst),
+        "the pre-check read the store"
+    );
+    let records = s
+        .stores
+        .audit
+        .list(&TenantId::new("acme").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    assert!(records.iter().any(|r| r.entry.action == "login.throttled"));
+    assert!(!records.iter().any(|r| r.entry.action == "login.success"));
+    // The refusal was not counted as a failure; when the window ends the user is in.
+    assert_eq!(
+        failures
+            .inner
+            .current(
+                &TenantId::new("acme").unwrap(),
+                &AccountDigest::of("v@example.com"),
+                s.config.throttle.window
+            )
+            .await
+            .unwrap()
+            .map(|w| w.failures),
+        Some(100)
+    );
+    clock.advance(s.config.throttle.window);
+    s.login("acme", "v@example.com", &pw(PASSWORD), &c)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

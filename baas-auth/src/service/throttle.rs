@@ -11,19 +11,55 @@
 //! * per **account**, across all addresses: at most
 //!   [`ThrottleConfig::account_failures_per_window`] failures per
 //!   [`ThrottleConfig::window`] (OWASP ASVS 2.2.1: at most 100 an hour). Past it, logins
-//!   are refused until the window rolls over — temporary by construction, so nobody can
-//!   lock a victim out for good.
+//!   are refused until the window rolls over. Refused attempts are not counted and a
+//!   window never stretches, so the lock is temporary by construction: nobody can lock a
+//!   victim out for good. A success does **not** reset this window (ASVS counts
+//!   failures, and a success from one address must not wipe what an attacker at others
+//!   has spent).
 //!
-//! The state is per process (a multi-process installation multiplies the budget by its
-//! process count, which still bounds guessing) and bounded: entries whose window and
-//! lockout have passed are swept as new ones arrive.
+//! ## Where the state lives
+//!
+//! The account windows live in a
+//! [`LoginFailureStore`](crate::login_failures::LoginFailureStore). The
+//! [`IdentityService`](super::IdentityService) uses the one in its
+//! [`Stores`](super::Stores): with [`Stores::sql`](super::Stores::sql) that is the
+//! database, so every process of an installation spends **one** budget per account.
+//! [`LoginThrottle::new`] keeps them in memory (one budget per process).
+//!
+//! The per-(account, IP) lockouts stay in process memory, on purpose: they only ever lock
+//! the attacker's own address, so sharing them would buy little — on another process the
+//! address gets its free failures again, each of them still spent from the shared account
+//! budget — and would cost a write on every success. They are bounded by
+//! [`ThrottleConfig::max_entries`]: stale entries are swept as new ones arrive.
+//!
+//! ## Cost per login
+//!
+//! [`check`](LoginThrottle::check) is a map lookup and, unless the address is already
+//! locked, one read of the store; [`failed`](LoginThrottle::failed) one atomic upsert;
+//! a success costs no write. The identity service also reads the account window once
+//! more after a correct password ([`account_locked`](LoginThrottle::account_locked)):
+//! logins that passed `check` together and then queued for the password hasher could
+//! otherwise have their guesses answered past the budget. With it, once the budget is
+//! spent even a right guess is refused, so an attacker learns the outcome of at most
+//! the budget plus the guesses being hashed at that moment.
+//!
+//! ## Retention
+//!
+//! A window is reset by the account's next failure once it has passed; windows of
+//! accounts that are not tried again stay in the store until
+//! [`sweep`](LoginThrottle::sweep) deletes them (DESIGN.md rule 11). Run it
+//! periodically (every few minutes) on one process or all — it is idempotent.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use baas_core::{SharedClock, TenantId};
 use parking_lot::Mutex;
+
+use crate::error::AuthError;
+use crate::login_failures::{AccountDigest, DynLoginFailureStore, MemoryLoginFailureStore};
 
 /// The throttle's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +74,9 @@ pub struct ThrottleConfig {
     pub account_failures_per_window: u32,
     /// The account-wide window. Default 1 hour.
     pub window: Duration,
-    /// How many entries the throttle keeps before sweeping stale ones. Default 100 000.
+    /// How many (account, IP) entries the throttle keeps in process before sweeping
+    /// stale ones; also the bound of the memory store [`LoginThrottle::new`] makes.
+    /// Default 100 000.
     pub max_entries: usize,
 }
 
@@ -55,7 +93,7 @@ impl Default for ThrottleConfig {
     }
 }
 
-type Account = (TenantId, String);
+type PairKey = (TenantId, AccountDigest, Option<IpAddr>);
 
 #[derive(Debug, Clone, Copy)]
 struct PairState {
@@ -64,105 +102,161 @@ struct PairState {
     last: SystemTime,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct AccountState {
-    window_start: SystemTime,
-    failures: u32,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    pairs: HashMap<(Account, Option<IpAddr>), PairState>,
-    accounts: HashMap<Account, AccountState>,
-}
-
 /// Counts failed logins and says when an account (from an address) is locked; the
-/// limits are in [`ThrottleConfig`].
+/// limits are in [`ThrottleConfig`], the account windows in a
+/// [`LoginFailureStore`](crate::login_failures::LoginFailureStore).
 ///
 /// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use std::time::Duration;
 /// use baas_auth::service::{LoginThrottle, ThrottleConfig};
 /// use baas_core::{ManualClock, TenantId};
 ///
 /// let clock = ManualClock::new();
 /// let throttle = LoginThrottle::new(ThrottleConfig::default(), clock.shared());
-/// let acme = TenantId::new("acme").unwrap();
-/// let ip = Some("203.0.113.9".parse().unwrap());
+/// let acme = TenantId::new("acme")?;
+/// let ip = Some("203.0.113.9".parse()?);
 /// for _ in 0..6 {
-///     assert!(throttle.check(&acme, "a@example.com", ip).is_none());
-///     throttle.failed(&acme, "a@example.com", ip);
+///     assert!(throttle.check(&acme, "a@example.com", ip).await?.is_none());
+///     throttle.failed(&acme, "a@example.com", ip).await?;
 /// }
 /// // The sixth failure locked this address out for a second; others are unaffected.
-/// assert_eq!(throttle.check(&acme, "a@example.com", ip), Some(Duration::from_secs(1)));
-/// assert!(throttle.check(&acme, "a@example.com", Some("198.51.100.1".parse().unwrap())).is_none());
+/// assert_eq!(throttle.check(&acme, "a@example.com", ip).await?, Some(Duration::from_secs(1)));
+/// assert!(throttle.check(&acme, "a@example.com", Some("198.51.100.1".parse()?)).await?.is_none());
 /// clock.advance(Duration::from_secs(1));
-/// assert!(throttle.check(&acme, "a@example.com", ip).is_none());
+/// assert!(throttle.check(&acme, "a@example.com", ip).await?.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct LoginThrottle {
     config: ThrottleConfig,
     clock: SharedClock,
-    state: Mutex<State>,
+    pairs: Mutex<HashMap<PairKey, PairState>>,
+    accounts: Arc<DynLoginFailureStore>,
 }
 
 impl LoginThrottle {
-    /// A throttle with `config`, reading `clock`.
+    /// A throttle with `config`, reading `clock`, keeping the account windows in memory
+    /// (so each process has its own budget).
     pub fn new(config: ThrottleConfig, clock: SharedClock) -> Self {
+        let accounts = Arc::new(MemoryLoginFailureStore::with_max_entries(
+            clock.clone(),
+            config.max_entries,
+        ));
+        Self::with_store(config, clock, accounts)
+    }
+
+    /// A throttle keeping the account windows in `accounts` — an
+    /// [`SqlLoginFailureStore`](crate::sql::SqlLoginFailureStore) makes the account
+    /// budget hold across every process on the database.
+    pub fn with_store(
+        config: ThrottleConfig,
+        clock: SharedClock,
+        accounts: Arc<DynLoginFailureStore>,
+    ) -> Self {
         LoginThrottle {
             config,
             clock,
-            state: Mutex::new(State::default()),
+            pairs: Mutex::default(),
+            accounts,
         }
     }
 
-    fn account(tenant: &TenantId, email: &str) -> Account {
-        (tenant.clone(), email.to_owned())
+    /// The settings.
+    pub fn config(&self) -> &ThrottleConfig {
+        &self.config
     }
 
-    /// `None` when a login for `email` of `tenant` from `ip` may be tried now; else how
-    /// long until it may.
-    pub fn check(&self, tenant: &TenantId, email: &str, ip: Option<IpAddr>) -> Option<Duration> {
+    /// The store of account windows.
+    pub fn store(&self) -> &Arc<DynLoginFailureStore> {
+        &self.accounts
+    }
+
+    fn pair(tenant: &TenantId, email: &str, ip: Option<IpAddr>) -> PairKey {
+        (tenant.clone(), AccountDigest::of(email), ip)
+    }
+
+    /// `None` when a login for `email` (normalised) of `tenant` from `ip` may be tried
+    /// now; else how long until it may. An address locked out in this process is
+    /// answered without asking the store.
+    pub async fn check(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<Option<Duration>, AuthError> {
         let now = self.clock.now();
-        let account = Self::account(tenant, email);
-        let state = self.state.lock();
-        let mut wait = Duration::ZERO;
-        if let Some(a) = state.accounts.get(&account) {
-            let ends = a.window_start + self.config.window;
-            if a.failures >= self.config.account_failures_per_window && ends > now {
-                wait = wait.max(ends.duration_since(now).unwrap_or_default());
-            }
+        let key = Self::pair(tenant, email, ip);
+        let pair_wait = self
+            .pairs
+            .lock()
+            .get(&key)
+            .and_then(|p| p.locked_until.duration_since(now).ok())
+            .filter(|wait| !wait.is_zero());
+        if pair_wait.is_some() {
+            return Ok(pair_wait);
         }
-        if let Some(p) = state.pairs.get(&(account, ip))
-            && p.locked_until > now
-        {
-            wait = wait.max(p.locked_until.duration_since(now).unwrap_or_default());
-        }
-        (!wait.is_zero()).then_some(wait)
+        self.account_wait(tenant, &key.1).await
     }
 
-    /// Record a failed login.
-    pub fn failed(&self, tenant: &TenantId, email: &str, ip: Option<IpAddr>) {
-        let now = self.clock.now();
-        let account = Self::account(tenant, email);
-        let mut state = self.state.lock();
-        if state.pairs.len() + state.accounts.len() >= self.config.max_entries {
-            self.sweep(&mut state, now);
+    /// `None` unless the account-wide budget of `email` (normalised) in `tenant` is spent
+    /// now, whatever the address; else how long until its window ends.
+    pub async fn account_locked(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+    ) -> Result<Option<Duration>, AuthError> {
+        self.account_wait(tenant, &AccountDigest::of(email)).await
+    }
+
+    async fn account_wait(
+        &self,
+        tenant: &TenantId,
+        account: &AccountDigest,
+    ) -> Result<Option<Duration>, AuthError> {
+        let window = self.config.window;
+        let Some(current) = self.accounts.current(tenant, account, window).await? else {
+            return Ok(None);
+        };
+        if current.failures < self.config.account_failures_per_window {
+            return Ok(None);
         }
-        let a = state
+        let wait = current
+            .ends_at(window)
+            .duration_since(self.clock.now())
+            .unwrap_or_default();
+        Ok((!wait.is_zero()).then_some(wait))
+    }
+
+    /// Record a failed login: one more failure in the account's window (the store) and
+    /// for this address (in process). The in-process part is recorded even when the
+    /// store fails.
+    pub async fn failed(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<(), AuthError> {
+        let key = Self::pair(tenant, email, ip);
+        self.failed_from(&key);
+        let spent = self
             .accounts
-            .entry(account.clone())
-            .or_insert(AccountState {
-                window_start: now,
-                failures: 0,
-            });
-        if a.window_start + self.config.window <= now {
-            *a = AccountState {
-                window_start: now,
-                failures: 0,
-            };
+            .record_failure(tenant, &key.1, self.config.window)
+            .await?;
+        if spent.failures == self.config.account_failures_per_window {
+            tracing::warn!(target: "baas_auth::login", tenant = %tenant, account = ?key.1, "account-wide login budget spent: logins refused until the window ends");
         }
-        a.failures = a.failures.saturating_add(1);
-        let p = state.pairs.entry((account, ip)).or_insert(PairState {
+        Ok(())
+    }
+
+    fn failed_from(&self, key: &PairKey) {
+        let now = self.clock.now();
+        let mut pairs = self.pairs.lock();
+        if pairs.len() >= self.config.max_entries {
+            self.sweep_pairs(&mut pairs, now);
+        }
+        let p = pairs.entry(key.clone()).or_insert(PairState {
             failures: 0,
             locked_until: now,
             last: now,
@@ -181,22 +275,29 @@ impl LoginThrottle {
     }
 
     /// Record a successful login: the account's counter for this address starts over.
+    /// The account-wide window is left as it is, and nothing is written to the store.
     pub fn succeeded(&self, tenant: &TenantId, email: &str, ip: Option<IpAddr>) {
-        let account = Self::account(tenant, email);
-        self.state.lock().pairs.remove(&(account, ip));
+        self.pairs.lock().remove(&Self::pair(tenant, email, ip));
     }
 
-    fn sweep(&self, state: &mut State, now: SystemTime) {
-        let window = self.config.window;
-        let max_lockout = self.config.max_lockout;
-        state.accounts.retain(|_, a| a.window_start + window > now);
-        state
-            .pairs
-            .retain(|_, p| p.locked_until > now || p.last + window.max(max_lockout) > now);
-        if state.pairs.len() + state.accounts.len() >= self.config.max_entries {
-            // Everything is fresh: start over rather than grow without bound.
-            state.pairs.clear();
-            state.accounts.clear();
+    /// Delete account windows that have passed from the store (every tenant) and stale
+    /// address entries from this process. Returns how many windows the store deleted.
+    pub async fn sweep(&self) -> Result<u64, AuthError> {
+        {
+            let now = self.clock.now();
+            let mut pairs = self.pairs.lock();
+            self.sweep_pairs(&mut pairs, now);
+        }
+        self.accounts.sweep(self.config.window).await
+    }
+
+    fn sweep_pairs(&self, pairs: &mut HashMap<PairKey, PairState>, now: SystemTime) {
+        let keep = self.config.window.max(self.config.max_lockout);
+        pairs.retain(|_, p| p.locked_until > now || p.last + keep > now);
+        if pairs.len() >= self.config.max_entries {
+            // Everything is fresh: start over rather than grow without bound. These
+            // entries only lock attackers' own addresses; the account budget is kept.
+            pairs.clear();
         }
     }
 }
@@ -210,8 +311,8 @@ mod tests {
         TenantId::new("acme").unwrap()
     }
 
-    #[test]
-    fn lockouts_double_and_are_capped() {
+    #[tokio::test]
+    async fn lockouts_double_and_are_capped() {
         let clock = ManualClock::new();
         let config = ThrottleConfig {
             max_lockout: Duration::from_secs(8),
@@ -220,44 +321,54 @@ mod tests {
         let t = LoginThrottle::new(config, clock.shared());
         let ip = Some(IpAddr::from([10, 0, 0, 1]));
         for _ in 0..5 {
-            t.failed(&acme(), "a@x.io", ip);
-            assert_eq!(t.check(&acme(), "a@x.io", ip), None);
+            t.failed(&acme(), "a@x.io", ip).await.unwrap();
+            assert_eq!(t.check(&acme(), "a@x.io", ip).await.unwrap(), None);
         }
         for expected in [1, 2, 4, 8, 8] {
-            t.failed(&acme(), "a@x.io", ip);
+            t.failed(&acme(), "a@x.io", ip).await.unwrap();
             assert_eq!(
-                t.check(&acme(), "a@x.io", ip),
+                t.check(&acme(), "a@x.io", ip).await.unwrap(),
                 Some(Duration::from_secs(expected))
             );
             clock.advance(Duration::from_secs(expected));
-            assert_eq!(t.check(&acme(), "a@x.io", ip), None);
+            assert_eq!(t.check(&acme(), "a@x.io", ip).await.unwrap(), None);
         }
         // Another tenant's account of the same email is untouched; success clears.
-        assert_eq!(t.check(&TenantId::new("b").unwrap(), "a@x.io", ip), None);
-        t.failed(&acme(), "a@x.io", ip);
-        assert!(t.check(&acme(), "a@x.io", ip).is_some());
+        let b = TenantId::new("b").unwrap();
+        assert_eq!(t.check(&b, "a@x.io", ip).await.unwrap(), None);
+        t.failed(&acme(), "a@x.io", ip).await.unwrap();
+        assert!(t.check(&acme(), "a@x.io", ip).await.unwrap().is_some());
         t.succeeded(&acme(), "a@x.io", ip);
-        assert_eq!(t.check(&acme(), "a@x.io", ip), None);
+        assert_eq!(t.check(&acme(), "a@x.io", ip).await.unwrap(), None);
     }
 
-    #[test]
-    fn account_budget_is_per_window_and_temporary() {
+    #[tokio::test]
+    async fn account_budget_is_per_window_and_temporary() {
         let clock = ManualClock::new();
         let t = LoginThrottle::new(ThrottleConfig::default(), clock.shared());
         // 100 failures from 100 addresses (each under its own threshold).
         for n in 0..100u8 {
-            t.failed(&acme(), "v@x.io", Some(IpAddr::from([10, 0, 1, n])));
+            let ip = Some(IpAddr::from([10, 0, 1, n]));
+            assert_eq!(t.check(&acme(), "v@x.io", ip).await.unwrap(), None);
+            t.failed(&acme(), "v@x.io", ip).await.unwrap();
         }
         let victim = Some(IpAddr::from([192, 0, 2, 1]));
-        let wait = t.check(&acme(), "v@x.io", victim).expect("locked");
-        assert!(wait <= Duration::from_secs(3600));
-        assert_eq!(t.check(&acme(), "w@x.io", victim), None);
+        let wait = t.check(&acme(), "v@x.io", victim).await.unwrap();
+        assert_eq!(wait, Some(Duration::from_secs(3600)));
+        assert_eq!(
+            t.account_locked(&acme(), "v@x.io").await.unwrap(),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(t.check(&acme(), "w@x.io", victim).await.unwrap(), None);
+        // A success from the victim's address does not reset the account window.
+        t.succeeded(&acme(), "v@x.io", victim);
+        assert!(t.check(&acme(), "v@x.io", victim).await.unwrap().is_some());
         clock.advance(Duration::from_secs(3600));
-        assert_eq!(t.check(&acme(), "v@x.io", victim), None);
+        assert_eq!(t.check(&acme(), "v@x.io", victim).await.unwrap(), None);
     }
 
-    #[test]
-    fn stays_bounded() {
+    #[tokio::test]
+    async fn address_entries_stay_bounded_and_sweep_empties_the_store() {
         let clock = ManualClock::new();
         let config = ThrottleConfig {
             max_entries: 50,
@@ -265,9 +376,15 @@ mod tests {
         };
         let t = LoginThrottle::new(config, clock.shared());
         for n in 0..1000u32 {
-            t.failed(&acme(), &format!("u{n}@x.io"), None);
-            let s = t.state.lock();
-            assert!(s.pairs.len() + s.accounts.len() <= 52);
+            t.failed(&acme(), &format!("u{n}@x.io"), None)
+                .await
+                .unwrap();
+            assert!(t.pairs.lock().len() <= 50);
         }
+        assert_eq!(t.sweep().await.unwrap(), 0, "every window still runs");
+        clock.advance(Duration::from_secs(3600));
+        assert!(t.sweep().await.unwrap() > 0);
+        assert!(t.pairs.lock().is_empty());
+        assert_eq!(t.sweep().await.unwrap(), 0);
     }
 }

@@ -96,17 +96,12 @@ impl IdentityService {
             self.hasher.verify_dummy(password).await?;
             return Err(invalid_credentials());
         };
-        if let Some(wait) = self.throttle.check(&tenant, email.as_str(), client.ip) {
-            tracing::info!(target: "baas_auth::login", tenant = %tenant, wait_s = wait.as_secs(), "login throttled");
-            self.audit(
-                &tenant,
-                email.as_str(),
-                "login.throttled",
-                email.as_str(),
-                client,
-            )
-            .await;
-            return Err(invalid_credentials());
+        if let Some(wait) = self
+            .throttle
+            .check(&tenant, email.as_str(), client.ip)
+            .await?
+        {
+            return Err(self.throttled(&tenant, &email, wait, client).await);
         }
         let user = self.stores.users.find_by_email(&tenant, &email).await?;
         let verified = match &user {
@@ -122,6 +117,16 @@ impl IdentityService {
         };
         let user = match (user, verified) {
             (Some(user), Verified::Valid { rehash }) if !user.disabled => {
+                // Logins that passed `check` together may have spent the account's
+                // budget while this one waited for the hasher: past it, not even a right
+                // guess is let through. A read, never a write, on success.
+                if let Some(wait) = self
+                    .throttle
+                    .account_locked(&tenant, email.as_str())
+                    .await?
+                {
+                    return Err(self.throttled(&tenant, &email, wait, client).await);
+                }
                 if let Some(fresh) = rehash {
                     self.stores
                         .users
@@ -131,7 +136,7 @@ impl IdentityService {
                 user
             }
             (user, _) => {
-                self.throttle.failed(&tenant, email.as_str(), client.ip);
+                self.count_failure(&tenant, &email, client).await;
                 let actor = user
                     .as_ref()
                     .map_or_else(|| email.to_string(), |u| u.id.to_string());
@@ -163,6 +168,43 @@ impl IdentityService {
         )
         .await;
         self.issue(&user, &session, refresh).await
+    }
+
+    /// Answer a throttled login: logged, audited, and refused like a wrong password.
+    async fn throttled(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+        wait: std::time::Duration,
+        client: &ClientInfo,
+    ) -> Error {
+        tracing::info!(target: "baas_auth::login", tenant = %tenant, wait_s = wait.as_secs(), "login throttled");
+        self.audit(
+            tenant,
+            email.as_str(),
+            "login.throttled",
+            email.as_str(),
+            client,
+        )
+        .await;
+        invalid_credentials()
+    }
+
+    /// Count a failed password check in the throttle. A store that cannot record it is
+    /// logged, not fatal: the caller still answers with the refusal the client is owed.
+    pub(crate) async fn count_failure(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+        client: &ClientInfo,
+    ) {
+        if let Err(err) = self
+            .throttle
+            .failed(tenant, email.as_str(), client.ip)
+            .await
+        {
+            tracing::error!(target: "baas_auth::login", tenant = %tenant, error = %err, "could not record a failed login");
+        }
     }
 
     /// The refresh grant: rotate `refresh_token` and issue a fresh access token with the

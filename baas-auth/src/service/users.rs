@@ -122,6 +122,7 @@ impl IdentityService {
         if self
             .throttle
             .check(tenant, user.email.as_str(), client.ip)
+            .await?
             .is_some()
         {
             return Err(wrong());
@@ -133,7 +134,7 @@ impl IdentityService {
         {
             Verified::Valid { .. } => {}
             Verified::Invalid => {
-                self.throttle.failed(tenant, user.email.as_str(), client.ip);
+                self.count_failure(tenant, &user.email, client).await;
                 return Err(wrong());
             }
         }

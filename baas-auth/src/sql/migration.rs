@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(Initial),
             Box::new(super::installation::CreateInstallation),
+            Box::new(super::login_failures::CreateLoginFailures),
         ]
     }
 

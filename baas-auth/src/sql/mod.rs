@@ -1,6 +1,7 @@
 //! SQL backends on baas-store's [`Database`](baas_store::Database) (SQLite and
-//! Postgres): [`SqlUserStore`], [`SqlSessionStore`], [`SqlApiKeyStore`] and
-//! [`SqlKeyStore`], with their tables in baas-auth's own [`Migrator`].
+//! Postgres): [`SqlUserStore`], [`SqlSessionStore`], [`SqlApiKeyStore`],
+//! [`SqlKeyStore`], [`SqlInstallationStore`] and [`SqlLoginFailureStore`], with their
+//! tables in baas-auth's own [`Migrator`].
 //!
 //! Run the migrations once at start-up, after the framework's, under one lock:
 //!
@@ -19,12 +20,13 @@
 //!
 //! Times are stored as milliseconds since the Unix epoch (`BIGINT`), ids as their
 //! hyphenated text (which sorts like the UUID), roles as a JSON array, secrets only as
-//! SHA-256 digests.
+//! SHA-256 digests (and the throttle's accounts as digests of the email).
 
 mod api_keys;
 mod error;
 mod installation;
 mod keys;
+mod login_failures;
 mod migration;
 mod schema;
 mod sessions;
@@ -33,6 +35,7 @@ mod users;
 pub use api_keys::SqlApiKeyStore;
 pub use installation::SqlInstallationStore;
 pub use keys::SqlKeyStore;
+pub use login_failures::SqlLoginFailureStore;
 pub use migration::Migrator;
 pub use sessions::SqlSessionStore;
 pub use users::SqlUserStore;
