@@ -64,7 +64,10 @@ fn bench_engine(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, db:
     }
     group.finish();
     let verified = rt.block_on(log.verify(&tenant)).unwrap();
-    assert!(verified.is_intact(), "the benchmark broke the chain: {verified:?}");
+    assert!(
+        verified.is_intact(),
+        "the benchmark broke the chain: {verified:?}"
+    );
 }
 
 fn audit(c: &mut Criterion) {
