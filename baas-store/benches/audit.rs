@@ -8,6 +8,17 @@
 //! ```
 //!
 //! Criterion reports the throughput in appends per second (elements/s).
+//!
+//! Measured 2026-11-28 on the shared 2-core machine (load 3–5; two alternated rounds,
+//! criterion's middle estimate), per-append transactions with striped locks (before)
+//! against group commit (after):
+//!
+//! | appends/s | before | after |
+//! |---|---|---|
+//! | SQLite, 32 tasks | 1,900 / 1,700 | 12,200 / 16,700 |
+//! | Postgres, 32 tasks | 660 / 690 | 6,600 / 9,800 |
+//! | SQLite, 1 task (alone) | 1,460 / 1,410 | 1,590 / 1,560 |
+//! | Postgres, 1 task (alone) | 560 / 620 | 680 / 610 |
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
