@@ -57,7 +57,7 @@ use baas_notify::notifier::DEFAULT_QUEUE;
 use baas_notify::providers::{LogChannel, SmtpChannel, SmtpConfig, WebhookChannel};
 use baas_notify::signing::{WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, sign_headers};
 use baas_notify::store::sql::{Migrator, SqlDeliveryLog, SqlEndpointStore, SqlPreferenceStore};
-use baas_notify::store::{DeliveryLog, Endpoint, EndpointStore, Inserted};
+use baas_notify::store::{DeliveryLog, Endpoint, EndpointStore, Inserted, Settlement};
 use baas_notify::{
     Attempt, ChannelKind, DeliveryJob, Dispatcher, Notification, Notifier, SendRequest, Status,
     TargetPolicy, TemplateSource, Templates, Verifier, WebhookEndpoints, WebhookSecret,
@@ -261,6 +261,20 @@ impl DeliveryLog for TimedLog {
     async fn record_attempt(&self, tenant: &TenantId, a: &Attempt) -> Result<(), Error> {
         self.watch
             .time("log.record_attempt", self.inner.record_attempt(tenant, a))
+            .await
+    }
+    async fn start_many(
+        &self,
+        keys: &[(TenantId, Uuid)],
+        at: SystemTime,
+    ) -> Result<Vec<Option<Notification>>, Error> {
+        self.watch
+            .time("log.start_many", self.inner.start_many(keys, at))
+            .await
+    }
+    async fn settle_many(&self, batch: &[Settlement]) -> Vec<Result<(), Error>> {
+        self.watch
+            .time("log.settle_many", self.inner.settle_many(batch))
             .await
     }
     async fn attempts(&self, tenant: &TenantId, id: Uuid) -> Result<Vec<Attempt>, Error> {
