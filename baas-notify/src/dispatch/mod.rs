@@ -109,7 +109,11 @@ struct Inner {
     providers: HashMap<ChannelKind, Vec<Provider>>,
     schedules: HashMap<ChannelKind, RetrySchedule>,
     clock: SharedClock,
+    pipeline: usize,
 }
+
+/// How many reserved batches [`Dispatcher::run`] works at once by default.
+pub const DEFAULT_PIPELINE: usize = 2;
 
 /// Builds a [`Dispatcher`].
 #[derive(Debug)]
@@ -173,6 +177,13 @@ impl DispatcherBuilder {
         self
     }
 
+    /// How many reserved batches [`Dispatcher::run`] works at once (at least 1;
+    /// default [`DEFAULT_PIPELINE`]).
+    pub fn pipeline(mut self, batches: usize) -> Self {
+        self.inner.pipeline = batches.max(1);
+        self
+    }
+
     /// The dispatcher.
     pub fn build(self) -> Dispatcher {
         Dispatcher {
@@ -215,6 +226,7 @@ impl Dispatcher {
                 providers: HashMap::new(),
                 schedules,
                 clock: clock::system(),
+                pipeline: DEFAULT_PIPELINE,
             },
         }
     }
@@ -273,10 +285,13 @@ impl Dispatcher {
     }
 
     /// Work [`DEFAULT_QUEUE`] until `shutdown` resolves: reserve batches of up to
-    /// `batch` (waiting up to 1 s for work), handle each as one batch
-    /// ([`handle_batch`](Self::handle_batch)), repeat.
+    /// `batch` (waiting up to 1 s for work) and handle each as one batch
+    /// ([`handle_batch`](Self::handle_batch)) on its own task, with up to
+    /// [`pipeline`](DispatcherBuilder::pipeline) batches in flight (the next one is
+    /// reserved and started while the previous one's attempts are out), so at most
+    /// `batch × pipeline` deliveries at once.
     ///
-    /// Shutdown is graceful: it stops reserving, and a batch already reserved is
+    /// Shutdown is graceful: it stops reserving, and every batch already reserved is
     /// delivered and settled before this returns (each attempt is bounded by its
     /// provider's timeout), so no lease is left to expire.
     pub async fn run(
@@ -286,33 +301,48 @@ impl Dispatcher {
         shutdown: impl Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
+        let depth = self.inner.pipeline.max(1);
+        let slots = Arc::new(tokio::sync::Semaphore::new(depth));
         loop {
+            let permit = tokio::select! {
+                () = &mut shutdown => break,
+                permit = slots.clone().acquire_owned() => permit,
+            };
+            let Ok(permit) = permit else { break };
             let reserve = queue.reserve(
                 DEFAULT_QUEUE,
                 Reserve::new(batch, Duration::from_secs(300)).wait(Duration::from_secs(1)),
             );
             let reserved = tokio::select! {
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
                 reserved = reserve => reserved,
             };
             match reserved {
                 Ok(batch) if batch.is_empty() => {}
                 Ok(batch) => {
-                    for r in self.handle_batch(&*queue, batch).await {
-                        if let Err(e) = r {
-                            tracing::warn!(error = %e, "delivery not settled; its lease will expire");
+                    let this = self.clone();
+                    let queue = queue.clone();
+                    tokio::spawn(async move {
+                        for r in this.handle_batch(&*queue, batch).await {
+                            if let Err(e) = r {
+                                tracing::warn!(error = %e, "delivery not settled; its lease will expire");
+                            }
                         }
-                    }
+                        drop(permit);
+                    });
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "reserve failed");
                     tokio::select! {
-                        () = &mut shutdown => return,
+                        () = &mut shutdown => break,
                         () = tokio::time::sleep(Duration::from_secs(1)) => {}
                     }
                 }
             }
         }
+        // Wait for the batches in flight.
+        let all = u32::try_from(depth).unwrap_or(u32::MAX);
+        let _ = slots.acquire_many(all).await;
     }
 }
 
