@@ -5,6 +5,7 @@
 //! queue: one [`Queue::ack_batch`] for the successes, a nack or a dead letter for each
 //! of the rest.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -133,10 +134,9 @@ impl Dispatcher {
         if let Some(endpoints) = &inner.endpoints {
             for (_, d) in &decided {
                 let Some(id) = d.disable else { continue };
-                let key = (d.settlement.tenant.clone(), id);
-                if !disabled.contains_key(&key) {
-                    let r = endpoints.set_disabled(&key.0, id, true).await;
-                    disabled.insert(key, r);
+                let tenant = &d.settlement.tenant;
+                if let Entry::Vacant(slot) = disabled.entry((tenant.clone(), id)) {
+                    slot.insert(endpoints.set_disabled(tenant, id, true).await);
                 }
             }
         }
