@@ -294,7 +294,7 @@ impl DeliveryLog for SqlDeliveryLog {
         tx.commit().await.map_err(db)
     }
 
-    /// One `UPDATE … RETURNING` per chunk of [`CHUNK`] keys: loads and marks in the same
+    /// One `UPDATE … RETURNING` per 200 keys: loads and marks in the same
     /// statement.
     async fn start_many(
         &self,
