@@ -5,7 +5,8 @@
 //! `main.rs`): a baas-store SQLite [`Database`] in a temp dir with the default options,
 //! the framework's and baas-notify's migrations, `SqlQueue`, `SqlDeliveryLog`,
 //! `SqlEndpointStore` with secrets sealed by a master key, the [`Notifier`] and one
-//! [`Dispatcher::run`] worker reserving batches of 32 (the platform's `WORKER_BATCH`).
+//! [`Dispatcher::run`] worker reserving batches of 32 (the platform's `WORKER_BATCH`),
+//! up to `dispatch::DEFAULT_PIPELINE` batches in flight.
 //! The only difference: the SSRF guard allows private targets, because the receiver is
 //! an axum server on 127.0.0.1 in this process.
 //!
