@@ -5,14 +5,17 @@
 //! `main.rs`): a baas-store SQLite [`Database`] in a temp dir with the default options,
 //! the framework's and baas-notify's migrations, `SqlQueue`, `SqlDeliveryLog`,
 //! `SqlEndpointStore` with secrets sealed by a master key, the [`Notifier`] and one
-//! [`Dispatcher::run`] worker reserving batches of 32 (the platform's `WORKER_BATCH`).
+//! [`Dispatcher::run`] worker reserving batches of 32 (the platform's `WORKER_BATCH`),
+//! up to `dispatch::DEFAULT_PIPELINE` batches in flight.
 //! The only difference: the SSRF guard allows private targets, because the receiver is
 //! an axum server on 127.0.0.1 in this process.
 //!
 //! Rows (each on a fresh database):
 //!
 //! - **queue no-op**: the same queue and worker loop (reserve a batch of 32, handle them
-//!   concurrently, repeat) with a handler that decodes the job and acks it;
+//!   concurrently, repeat) with a handler that decodes the job and acks it; and
+//!   **queue no-op ack_batch**: the same, acking each batch with one `Queue::ack_batch`
+//!   (as the dispatcher now settles its successes);
 //! - **webhooks**: `Notifier::publish` of N events, each matching the one endpoint,
 //!   delivered signed to the receiver (which counts, verifies every k-th signature and
 //!   answers 204);
@@ -37,7 +40,8 @@
 //! default 4), `BENCH_VERIFY_EVERY` (receiver verifies every k-th signature, default 8),
 //! `BENCH_SQLITE_MAX_CONNECTIONS` (the pool size; default: baas-store's, as the platform),
 //! `BENCH_SMTP_POOL` (lettre's pool; default 8, as `SmtpConfig::from_url` and the platform),
-//! `BENCH_PROFILE=1` (time each delivery-log, endpoint-store and provider call of the
+//! `BENCH_PIPELINE` (batches the dispatcher works at once; default
+//! `dispatch::DEFAULT_PIPELINE`), `BENCH_PROFILE=1` (time each delivery-log, endpoint-store and provider call of the
 //! webhook and email rows and print the means: where a delivery's time goes).
 #![allow(clippy::print_stdout, reason = "a bench binary prints its table")]
 
@@ -57,7 +61,7 @@ use baas_notify::notifier::DEFAULT_QUEUE;
 use baas_notify::providers::{LogChannel, SmtpChannel, SmtpConfig, WebhookChannel};
 use baas_notify::signing::{WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, sign_headers};
 use baas_notify::store::sql::{Migrator, SqlDeliveryLog, SqlEndpointStore, SqlPreferenceStore};
-use baas_notify::store::{DeliveryLog, Endpoint, EndpointStore, Inserted};
+use baas_notify::store::{DeliveryLog, Endpoint, EndpointStore, Inserted, Settlement};
 use baas_notify::{
     Attempt, ChannelKind, DeliveryJob, Dispatcher, Notification, Notifier, SendRequest, Status,
     TargetPolicy, TemplateSource, Templates, Verifier, WebhookEndpoints, WebhookSecret,
@@ -263,6 +267,20 @@ impl DeliveryLog for TimedLog {
             .time("log.record_attempt", self.inner.record_attempt(tenant, a))
             .await
     }
+    async fn start_many(
+        &self,
+        keys: &[(TenantId, Uuid)],
+        at: SystemTime,
+    ) -> Result<Vec<Option<Notification>>, Error> {
+        self.watch
+            .time("log.start_many", self.inner.start_many(keys, at))
+            .await
+    }
+    async fn settle_many(&self, batch: &[Settlement]) -> Vec<Result<(), Error>> {
+        self.watch
+            .time("log.settle_many", self.inner.settle_many(batch))
+            .await
+    }
     async fn attempts(&self, tenant: &TenantId, id: Uuid) -> Result<Vec<Attempt>, Error> {
         self.inner.attempts(tenant, id).await
     }
@@ -391,7 +409,14 @@ async fn platform(email: Option<Arc<dyn Channel>>, watch: Option<Arc<Stopwatch>>
     .with_endpoints(endpoints.clone())
     .mandatory_categories(["security"]);
     let email = email.unwrap_or_else(|| Arc::new(LogChannel::new(ChannelKind::Email)));
-    let dispatcher = Dispatcher::builder(log, templates)
+    let mut dispatcher = Dispatcher::builder(log, templates);
+    if let Some(n) = std::env::var("BENCH_PIPELINE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        dispatcher = dispatcher.pipeline(n);
+    }
+    let dispatcher = dispatcher
         .provider(email)
         .provider(Arc::new(LogChannel::new(ChannelKind::Sms)))
         .provider(Arc::new(LogChannel::new(ChannelKind::Push)))
@@ -435,8 +460,9 @@ fn spawn_dispatcher(p: &Platform, batch: usize) -> Running {
     Running { stop, task }
 }
 
-/// `Dispatcher::run`'s loop with a handler that decodes the job and acks it.
-fn spawn_noop(queue: Arc<dyn Queue>, batch: usize, done: Arc<AtomicU64>) -> Running {
+/// `Dispatcher::run`'s loop (one batch at a time) with a handler that decodes the job
+/// and acks it: each on its own (`ack`), or the batch at once (`ack_batch`).
+fn spawn_noop(queue: Arc<dyn Queue>, batch: usize, done: Arc<AtomicU64>, grouped: bool) -> Running {
     let (stop, mut rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         loop {
@@ -452,6 +478,22 @@ fn spawn_noop(queue: Arc<dyn Queue>, batch: usize, done: Arc<AtomicU64>) -> Runn
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             };
+            if grouped {
+                let leases: Vec<_> = deliveries
+                    .iter()
+                    .map(|d| {
+                        let _job: DeliveryJob = d.message.json().expect("a delivery job");
+                        d.lease.clone()
+                    })
+                    .collect();
+                if leases.is_empty() {
+                    continue;
+                }
+                let acked = queue.ack_batch(&leases).await;
+                let ok = acked.iter().filter(|r| r.is_ok()).count();
+                done.fetch_add(ok as u64, Ordering::SeqCst);
+                continue;
+            }
             futures_util::future::join_all(deliveries.into_iter().map(|d| {
                 let queue = &queue;
                 let done = &done;
@@ -530,14 +572,19 @@ fn job_message(tenant: &TenantId) -> NewMessage {
         .dedupe_key(id.to_string())
 }
 
-async fn noop_rows(s: &Settings) -> Vec<Row> {
+async fn noop_rows(s: &Settings, grouped: bool) -> Vec<Row> {
+    let label = if grouped {
+        "queue no-op ack_batch"
+    } else {
+        "queue no-op"
+    };
     let n = s.webhooks;
     let mut rows = Vec::new();
     // End to end: enqueue and work together.
     {
         let p = platform(None, None).await;
         let done = Arc::new(AtomicU64::new(0));
-        let worker = spawn_noop(p.queue.clone(), s.batch, done.clone());
+        let worker = spawn_noop(p.queue.clone(), s.batch, done.clone(), grouped);
         let started = Instant::now();
         let queue = p.queue.clone();
         let tenant = p.tenant.clone();
@@ -557,7 +604,7 @@ async fn noop_rows(s: &Settings) -> Vec<Row> {
         let elapsed = started.elapsed();
         worker.stop().await;
         rows.push(Row {
-            name: "queue no-op, end to end".into(),
+            name: format!("{label}, end to end"),
             n,
             publish: Some(published),
             elapsed,
@@ -584,12 +631,12 @@ async fn noop_rows(s: &Settings) -> Vec<Row> {
         let published = started.elapsed();
         let done = Arc::new(AtomicU64::new(0));
         let started = Instant::now();
-        let worker = spawn_noop(p.queue.clone(), s.batch, done.clone());
+        let worker = spawn_noop(p.queue.clone(), s.batch, done.clone(), grouped);
         until(&done, n).await;
         let elapsed = started.elapsed();
         worker.stop().await;
         rows.push(Row {
-            name: "queue no-op, drain".into(),
+            name: format!("{label}, drain"),
             n,
             publish: Some(published),
             elapsed,
@@ -997,6 +1044,12 @@ fn print_ratios(rows: &[Row]) {
             },
             if hooks >= 5_000.0 { "met" } else { "MISSED" },
         );
+        if let Some(grouped) = rate_of(rows, &format!("queue no-op ack_batch, {kind}")) {
+            println!(
+                "{kind:<11}: webhooks/no-op-ack_batch = {:.2} (the no-op acking each batch at once)",
+                hooks / grouped
+            );
+        }
         if let Some(raw) = raw {
             println!("{kind:<11}: webhooks/raw-reqwest = {:.2}", hooks / raw);
         }
@@ -1018,7 +1071,8 @@ async fn main() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let s = Settings::from_env();
     let (receiver, url) = receiver(s.verify_every).await;
-    let mut rows = noop_rows(&s).await;
+    let mut rows = noop_rows(&s, false).await;
+    rows.extend(noop_rows(&s, true).await);
     let (hooks, secret, body) = webhook_rows(&s, &receiver, &url).await;
     rows.extend(hooks);
     rows.push(raw_row(&s, &receiver, &url, &secret, body).await);

@@ -46,6 +46,59 @@ mod memory_suites {
         testing::delivery_log_suite(&MemoryDeliveryLog::new(), "m").await;
     }
 
+    /// Forwards only the single-item methods, so the suite checks the trait's default
+    /// `start_many` and `settle_many`.
+    #[derive(Debug)]
+    struct SingleOnly(MemoryDeliveryLog);
+
+    #[async_trait::async_trait]
+    impl crate::DeliveryLog for SingleOnly {
+        async fn insert(
+            &self,
+            n: &crate::Notification,
+        ) -> Result<crate::store::Inserted, crate::core::Error> {
+            self.0.insert(n).await
+        }
+        async fn get(
+            &self,
+            tenant: &crate::core::TenantId,
+            id: uuid::Uuid,
+        ) -> Result<Option<crate::Notification>, crate::core::Error> {
+            self.0.get(tenant, id).await
+        }
+        async fn set_status(
+            &self,
+            tenant: &crate::core::TenantId,
+            id: uuid::Uuid,
+            status: crate::Status,
+            at: std::time::SystemTime,
+        ) -> Result<(), crate::core::Error> {
+            self.0.set_status(tenant, id, status, at).await
+        }
+        async fn record_attempt(
+            &self,
+            tenant: &crate::core::TenantId,
+            attempt: &crate::Attempt,
+        ) -> Result<(), crate::core::Error> {
+            self.0.record_attempt(tenant, attempt).await
+        }
+        async fn attempts(
+            &self,
+            tenant: &crate::core::TenantId,
+            id: uuid::Uuid,
+        ) -> Result<Vec<crate::Attempt>, crate::core::Error> {
+            self.0.attempts(tenant, id).await
+        }
+        async fn sweep(&self, before: std::time::SystemTime) -> Result<u64, crate::core::Error> {
+            self.0.sweep(before).await
+        }
+    }
+
+    #[tokio::test]
+    async fn default_batch_methods() {
+        testing::delivery_log_suite(&SingleOnly(MemoryDeliveryLog::new()), "d").await;
+    }
+
     #[tokio::test]
     async fn memory_preferences() {
         testing::preference_suite(&MemoryPreferenceStore::new(), "m").await;

@@ -69,7 +69,8 @@ impl FromStr for ChannelKind {
 pub enum Status {
     /// Accepted and waiting in the queue.
     Queued,
-    /// An attempt is in flight.
+    /// A worker holds it: its attempt is in flight, or the attempt's outcome is being
+    /// written (set for a whole reserved batch in the same statement that loads it).
     Sending,
     /// Delivered.
     Sent,

@@ -7,7 +7,7 @@ use baas_core::{ErrorKind, TenantId};
 use uuid::Uuid;
 
 use crate::model::{Attempt, ChannelKind, Notification, Outcome, Status};
-use crate::store::{DeliveryLog, Endpoint, EndpointStore, PreferenceStore};
+use crate::store::{DeliveryLog, Endpoint, EndpointStore, PreferenceStore, Settlement};
 
 fn tenant(name: &str) -> TenantId {
     TenantId::new(name).expect("valid tenant")
@@ -129,6 +129,205 @@ pub async fn delivery_log_suite(log: &dyn DeliveryLog, prefix: &str) {
     assert!(
         log.get(&a, pending.id).await.unwrap().is_some(),
         "queued stays"
+    );
+
+    delivery_log_batch_suite(log, prefix).await;
+}
+
+fn attempt(n: Uuid, number: u32, at: SystemTime, outcome: Outcome, code: Option<u16>) -> Attempt {
+    Attempt {
+        notification: n,
+        number,
+        at,
+        provider: "webhook".into(),
+        outcome,
+        status_code: code,
+        error: (outcome != Outcome::Sent).then(|| format!("provider answered {code:?}")),
+        latency: Duration::from_millis(u64::from(number) * 7),
+    }
+}
+
+/// The batch half of the [`DeliveryLog`] contract (run by [`delivery_log_suite`]):
+/// `start_many` marks only what is still to deliver and only the asking tenant's;
+/// `settle_many` keeps every attempt, counts them and sets the status, answering
+/// `NotFound` (and writing nothing) for a missing or another tenant's notification.
+pub async fn delivery_log_batch_suite(log: &dyn DeliveryLog, prefix: &str) {
+    let a = tenant(&format!("{prefix}batch-a"));
+    let b = tenant(&format!("{prefix}batch-b"));
+    let with = |t: &TenantId, status: Status| Notification {
+        status,
+        ..sample_notification(t, None)
+    };
+    let q1 = with(&a, Status::Queued);
+    let q2 = with(&a, Status::Queued);
+    let failed = with(&a, Status::Failed);
+    let dead = with(&a, Status::Dead);
+    let sent = with(&a, Status::Sent);
+    let suppressed = with(&a, Status::Suppressed);
+    let others = with(&b, Status::Queued);
+    for n in [&q1, &q2, &failed, &dead, &sent, &suppressed, &others] {
+        assert!(log.insert(n).await.unwrap().created);
+    }
+    let missing = Uuid::now_v7();
+    let t = q1.created_at + Duration::from_secs(10);
+
+    // start_many: one answer per key, in order.
+    assert!(log.start_many(&[], t).await.unwrap().is_empty());
+    let keys = [
+        (a.clone(), q1.id),
+        (a.clone(), sent.id),
+        (a.clone(), missing),
+        (b.clone(), q2.id),
+        (a.clone(), suppressed.id),
+        (a.clone(), failed.id),
+        (a.clone(), others.id),
+        (a.clone(), dead.id),
+        (a.clone(), q2.id),
+    ];
+    let started = log.start_many(&keys, t).await.unwrap();
+    assert_eq!(started.len(), keys.len());
+    let ids: Vec<Option<Uuid>> = started.iter().map(|n| n.as_ref().map(|n| n.id)).collect();
+    assert_eq!(
+        ids,
+        [
+            Some(q1.id),
+            None, // sent
+            None, // missing
+            None, // another tenant's key
+            None, // suppressed
+            Some(failed.id),
+            None, // another tenant's notification
+            Some(dead.id),
+            Some(q2.id),
+        ]
+    );
+    for n in started.iter().flatten() {
+        assert_eq!(n.status, Status::Sending);
+        assert_eq!(n.updated_at, t);
+        assert_eq!(n.tenant, a);
+        let stored = log.get(&a, n.id).await.unwrap().unwrap();
+        assert_eq!(&stored, n, "returned as stored");
+    }
+    assert_eq!(started[0].as_ref().unwrap().data, q1.data);
+    for (t, n) in [(&a, &sent), (&a, &suppressed), (&b, &others)] {
+        let stored = log.get(t, n.id).await.unwrap().unwrap();
+        assert_eq!(&stored, n, "finished or another tenant's: untouched");
+    }
+
+    // settle_many: attempts kept in order and counted, statuses set, per settlement.
+    assert!(log.settle_many(&[]).await.is_empty());
+    let t2 = t + Duration::from_secs(1);
+    let t3 = t + Duration::from_secs(2);
+    let settle = |t: &TenantId, id: Uuid, attempts: Vec<Attempt>, status, at| Settlement {
+        tenant: t.clone(),
+        notification: id,
+        attempts,
+        status,
+        at,
+    };
+    let batch = [
+        settle(
+            &a,
+            q1.id,
+            vec![
+                attempt(q1.id, 1, t, Outcome::Retryable, Some(500)),
+                attempt(q1.id, 2, t, Outcome::Sent, Some(200)),
+            ],
+            Status::Sent,
+            t2,
+        ),
+        settle(
+            &a,
+            failed.id,
+            vec![attempt(failed.id, 1, t, Outcome::Retryable, Some(503))],
+            Status::Failed,
+            t2,
+        ),
+        settle(&a, dead.id, Vec::new(), Status::Dead, t3),
+        settle(
+            &b,
+            q2.id,
+            vec![attempt(q2.id, 1, t, Outcome::Sent, Some(200))],
+            Status::Sent,
+            t2,
+        ),
+        settle(
+            &a,
+            missing,
+            vec![attempt(missing, 1, t, Outcome::Sent, Some(200))],
+            Status::Sent,
+            t2,
+        ),
+        settle(
+            &a,
+            others.id,
+            vec![attempt(others.id, 1, t, Outcome::Sent, Some(200))],
+            Status::Sent,
+            t2,
+        ),
+        settle(
+            &a,
+            q2.id,
+            vec![attempt(q2.id, 1, t, Outcome::Gone, Some(410))],
+            Status::Dead,
+            t2,
+        ),
+    ];
+    let results = log.settle_many(&batch).await;
+    let kinds: Vec<Option<ErrorKind>> = results
+        .iter()
+        .map(|r| r.as_ref().err().map(|e| e.kind()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            None,
+            None,
+            None,
+            Some(ErrorKind::NotFound),
+            Some(ErrorKind::NotFound),
+            Some(ErrorKind::NotFound),
+            None,
+        ]
+    );
+    for s in [&batch[0], &batch[1], &batch[2], &batch[6]] {
+        let n = log.get(&a, s.notification).await.unwrap().unwrap();
+        assert_eq!(n.status, s.status);
+        assert_eq!(n.updated_at, s.at);
+        assert_eq!(n.attempts as usize, s.attempts.len());
+        assert_eq!(log.attempts(&a, n.id).await.unwrap(), s.attempts);
+    }
+    let stored = log.get(&b, others.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored, others,
+        "another tenant's notification: nothing written"
+    );
+    assert!(log.attempts(&b, others.id).await.unwrap().is_empty());
+    assert!(log.attempts(&b, q2.id).await.unwrap().is_empty());
+
+    // A later round counts on.
+    let more = [settle(
+        &a,
+        failed.id,
+        vec![attempt(failed.id, 2, t3, Outcome::Sent, Some(204))],
+        Status::Sent,
+        t3,
+    )];
+    assert!(log.settle_many(&more).await.into_iter().all(|r| r.is_ok()));
+    let n = log.get(&a, failed.id).await.unwrap().unwrap();
+    assert_eq!((n.status, n.attempts), (Status::Sent, 2));
+    let numbers: Vec<u32> = log
+        .attempts(&a, failed.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.number)
+        .collect();
+    assert_eq!(numbers, [1, 2]);
+    // Sent now: a second start leaves it alone.
+    assert_eq!(
+        log.start_many(&[(a.clone(), failed.id)], t3).await.unwrap(),
+        [None]
     );
 }
 

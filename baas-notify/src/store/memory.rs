@@ -9,7 +9,9 @@ use baas_core::{Error, TenantId};
 use parking_lot::Mutex;
 use uuid::Uuid;
 
-use super::{DeliveryLog, Endpoint, EndpointStore, Inserted, PreferenceStore, not_found};
+use super::{
+    DeliveryLog, Endpoint, EndpointStore, Inserted, PreferenceStore, Settlement, not_found,
+};
 use crate::model::{Attempt, ChannelKind, Notification, Status};
 
 #[derive(Debug, Default)]
@@ -102,6 +104,54 @@ impl DeliveryLog for MemoryDeliveryLog {
             .or_default()
             .push(attempt.clone());
         Ok(())
+    }
+
+    /// Under one lock: the batch is started atomically.
+    async fn start_many(
+        &self,
+        keys: &[(TenantId, Uuid)],
+        at: SystemTime,
+    ) -> Result<Vec<Option<Notification>>, Error> {
+        let mut inner = self.inner.lock();
+        Ok(keys
+            .iter()
+            .map(|(tenant, id)| {
+                let n = inner
+                    .notifications
+                    .get_mut(id)
+                    .filter(|n| &n.tenant == tenant)?;
+                if matches!(n.status, Status::Sent | Status::Suppressed) {
+                    return None;
+                }
+                n.status = Status::Sending;
+                n.updated_at = at;
+                Some(n.clone())
+            })
+            .collect())
+    }
+
+    /// Under one lock: the batch is settled atomically.
+    async fn settle_many(&self, batch: &[Settlement]) -> Vec<Result<(), Error>> {
+        let mut inner = self.inner.lock();
+        batch
+            .iter()
+            .map(|s| {
+                let n = inner
+                    .notifications
+                    .get_mut(&s.notification)
+                    .filter(|n| n.tenant == s.tenant)
+                    .ok_or_else(|| not_found("notification"))?;
+                n.attempts += u32::try_from(s.attempts.len()).unwrap_or(u32::MAX);
+                n.status = s.status;
+                n.updated_at = s.at;
+                inner
+                    .attempts
+                    .entry(s.notification)
+                    .or_default()
+                    .extend(s.attempts.iter().cloned());
+                Ok(())
+            })
+            .collect()
     }
 
     async fn attempts(&self, tenant: &TenantId, id: Uuid) -> Result<Vec<Attempt>, Error> {

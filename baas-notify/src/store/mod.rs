@@ -13,7 +13,7 @@ use std::fmt;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use baas_core::{Error, TenantId};
+use baas_core::{Error, ErrorKind, TenantId};
 use uuid::Uuid;
 
 use crate::model::{Attempt, ChannelKind, Notification, Status};
@@ -34,11 +34,33 @@ pub struct Inserted {
     pub created: bool,
 }
 
+/// What one delivery round of one notification came to, written by
+/// [`DeliveryLog::settle_many`]: the attempts made (in order) and the status after them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settlement {
+    /// The owning tenant.
+    pub tenant: TenantId,
+    /// The notification.
+    pub notification: Uuid,
+    /// The attempts of this round, in order (may be empty: nothing was tried).
+    pub attempts: Vec<Attempt>,
+    /// The status after them.
+    pub status: Status,
+    /// When the status changed.
+    pub at: SystemTime,
+}
+
 /// Notifications and their attempts.
 ///
 /// Guarantees: at most one notification per (tenant, idempotency key), atomically, even
 /// under concurrent inserts; every recorded attempt is kept until the notification is
 /// swept; `record_attempt` counts the notification's attempts in the same step.
+///
+/// The two batch methods, [`start_many`](DeliveryLog::start_many) and
+/// [`settle_many`](DeliveryLog::settle_many), are what the
+/// [`Dispatcher`](crate::Dispatcher) calls, once per reserved batch each. Their
+/// defaults loop over the single-item methods; the SQL backend overrides them with one
+/// statement (`start_many`) and one transaction (`settle_many`).
 #[async_trait]
 pub trait DeliveryLog: Send + Sync + fmt::Debug {
     /// Store `notification` unless its tenant already has one with the same idempotency
@@ -59,6 +81,69 @@ pub trait DeliveryLog: Send + Sync + fmt::Debug {
 
     /// Keep an attempt and count it on its notification. `NotFound` when missing.
     async fn record_attempt(&self, tenant: &TenantId, attempt: &Attempt) -> Result<(), Error>;
+
+    /// Start delivering a batch: load the notifications `keys` name (tenant, id) and mark
+    /// each one still to deliver — any status but `sent` and `suppressed` — `sending`
+    /// as of `at`. One answer per key, in order: the notification as marked, or `None`
+    /// when there is nothing to deliver (missing, another tenant's, already `sent` or
+    /// `suppressed`). Each key should appear once.
+    ///
+    /// The default calls [`get`](DeliveryLog::get) and
+    /// [`set_status`](DeliveryLog::set_status) for each key.
+    async fn start_many(
+        &self,
+        keys: &[(TenantId, Uuid)],
+        at: SystemTime,
+    ) -> Result<Vec<Option<Notification>>, Error> {
+        let mut out = Vec::with_capacity(keys.len());
+        for (tenant, id) in keys {
+            let started = match self.get(tenant, *id).await? {
+                Some(mut n) if !matches!(n.status, Status::Sent | Status::Suppressed) => {
+                    match self.set_status(tenant, *id, Status::Sending, at).await {
+                        Ok(()) => {
+                            n.status = Status::Sending;
+                            n.updated_at = at;
+                            Some(n)
+                        }
+                        Err(e) if e.kind() == ErrorKind::NotFound => None,
+                        Err(e) => return Err(e),
+                    }
+                }
+                _ => None,
+            };
+            out.push(started);
+        }
+        Ok(out)
+    }
+
+    /// Settle a batch of delivery rounds: for each [`Settlement`], keep its attempts
+    /// (counting them on the notification) and set its status. One answer per
+    /// settlement, in order: `NotFound` for a notification that is missing or another
+    /// tenant's (nothing is written for it), else the write's outcome.
+    ///
+    /// The default calls [`record_attempt`](DeliveryLog::record_attempt) and
+    /// [`set_status`](DeliveryLog::set_status) for each; the SQL backend writes the
+    /// whole batch in one transaction (so either every settlement of a batch is kept or
+    /// none, and a failure is answered for each).
+    async fn settle_many(&self, batch: &[Settlement]) -> Vec<Result<(), Error>> {
+        let mut out = Vec::with_capacity(batch.len());
+        for s in batch {
+            let mut result = Ok(());
+            for attempt in &s.attempts {
+                result = self.record_attempt(&s.tenant, attempt).await;
+                if result.is_err() {
+                    break;
+                }
+            }
+            if result.is_ok() {
+                result = self
+                    .set_status(&s.tenant, s.notification, s.status, s.at)
+                    .await;
+            }
+            out.push(result);
+        }
+        out
+    }
 
     /// A notification's attempts, in order.
     async fn attempts(&self, tenant: &TenantId, id: Uuid) -> Result<Vec<Attempt>, Error>;

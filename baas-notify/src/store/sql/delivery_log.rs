@@ -1,17 +1,20 @@
 //! The SQL [`DeliveryLog`].
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use baas_core::{Error, ErrorKind, TenantId};
 use baas_store::Database;
-use baas_store::sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+use baas_store::sea_orm::sea_query::{
+    Expr, ExprTrait, InsertStatement, Order, Query, SelectStatement, SimpleExpr,
+};
 use baas_store::sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
 use uuid::Uuid;
 
 use super::{BaasNotifyAttempts as A, BaasNotifyNotifications as N, db, from_millis, millis};
 use crate::model::{Attempt, Notification, Status};
-use crate::store::{DeliveryLog, Inserted, not_found};
+use crate::store::{DeliveryLog, Inserted, Settlement, not_found};
 
 /// The delivery log in `baas_notify_notifications` and `baas_notify_attempts`.
 #[derive(Debug, Clone)]
@@ -36,6 +39,115 @@ impl SqlDeliveryLog {
         let row = self.db.connection().query_one(&stmt).await.map_err(db)?;
         row.as_ref().map(read).transpose()
     }
+
+    /// [`DeliveryLog::settle_many`] in one transaction; returns the (tenant, id) pairs
+    /// that were found (and written).
+    async fn settle_tx<'a>(
+        &self,
+        batch: &'a [Settlement],
+    ) -> Result<HashSet<(&'a str, Uuid)>, Error> {
+        // Group by what the UPDATE sets: (status, time, attempts made).
+        type Group<'s> = BTreeMap<(&'static str, i64, usize), Vec<&'s Settlement>>;
+        let mut groups: Group<'a> = BTreeMap::new();
+        for s in batch {
+            groups
+                .entry((s.status.as_str(), millis(s.at), s.attempts.len()))
+                .or_default()
+                .push(s);
+        }
+        let tx = self.db.connection().begin().await.map_err(db)?;
+        let mut found: HashSet<(&'a str, Uuid)> = HashSet::with_capacity(batch.len());
+        for ((status, at, made), members) in groups {
+            for chunk in members.chunks(CHUNK) {
+                let mut update = Query::update()
+                    .table(N::Table)
+                    .value(N::Status, status)
+                    .value(N::UpdatedAt, at)
+                    .and_where(any_of(chunk.iter().map(|s| (&s.tenant, s.notification))))
+                    .returning(Query::returning().columns([N::Tenant, N::Id]))
+                    .to_owned();
+                if made > 0 {
+                    let made = i32::try_from(made).unwrap_or(i32::MAX);
+                    update.value(N::Attempts, Expr::col(N::Attempts).add(made));
+                }
+                for row in tx.query_all(&update).await.map_err(db)? {
+                    let tenant: String = row.try_get("", "tenant").map_err(db)?;
+                    let id: String = row.try_get("", "id").map_err(db)?;
+                    let id = Uuid::parse_str(&id)
+                        .map_err(|_| Error::internal("corrupt notification row"))?;
+                    if let Some(s) = chunk
+                        .iter()
+                        .find(|s| s.notification == id && s.tenant.as_str() == tenant)
+                    {
+                        found.insert((s.tenant.as_str(), id));
+                    }
+                }
+            }
+        }
+        let attempts: Vec<(&TenantId, &Attempt)> = batch
+            .iter()
+            .filter(|s| found.contains(&(s.tenant.as_str(), s.notification)))
+            .flat_map(|s| s.attempts.iter().map(move |a| (&s.tenant, a)))
+            .collect();
+        for chunk in attempts.chunks(ATTEMPT_CHUNK) {
+            tx.execute(&attempt_insert(chunk.iter().copied()))
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(found)
+    }
+}
+
+/// Keys (or settlements) per statement: two bound values each, and an `OR` chain well
+/// inside SQLite's expression depth limit (1000).
+const CHUNK: usize = 200;
+
+/// Attempts per `INSERT` (nine bound values each: under SQLite's and Postgres' limits).
+const ATTEMPT_CHUNK: usize = 500;
+
+/// `(tenant = ? AND id = ?) OR …` over `keys` (false when empty).
+fn any_of<'a>(keys: impl Iterator<Item = (&'a TenantId, Uuid)>) -> SimpleExpr {
+    keys.map(|(tenant, id)| {
+        Expr::col(N::Tenant)
+            .eq(tenant.as_str())
+            .and(Expr::col(N::Id).eq(id.to_string()))
+    })
+    .reduce(ExprTrait::or)
+    .unwrap_or_else(|| Expr::value(false))
+}
+
+fn attempt_insert<'a>(rows: impl Iterator<Item = (&'a TenantId, &'a Attempt)>) -> InsertStatement {
+    let mut insert = Query::insert()
+        .into_table(A::Table)
+        .columns([
+            A::Tenant,
+            A::Notification,
+            A::Number,
+            A::At,
+            A::Provider,
+            A::Outcome,
+            A::StatusCode,
+            A::Error,
+            A::LatencyMs,
+        ])
+        .to_owned();
+    for (tenant, a) in rows {
+        insert.values_panic([
+            tenant.as_str().into(),
+            a.notification.to_string().into(),
+            i32::try_from(a.number).unwrap_or(i32::MAX).into(),
+            millis(a.at).into(),
+            a.provider.as_str().into(),
+            a.outcome.as_str().into(),
+            a.status_code.map(i32::from).into(),
+            a.error.clone().into(),
+            i64::try_from(a.latency.as_millis())
+                .unwrap_or(i64::MAX)
+                .into(),
+        ]);
+    }
+    insert
 }
 
 const COLUMNS: [N; 13] = [
@@ -176,35 +288,72 @@ impl DeliveryLog for SqlDeliveryLog {
         if tx.execute(&bump).await.map_err(db)?.rows_affected() == 0 {
             return Err(not_found("notification"));
         }
-        let insert = Query::insert()
-            .into_table(A::Table)
-            .columns([
-                A::Tenant,
-                A::Notification,
-                A::Number,
-                A::At,
-                A::Provider,
-                A::Outcome,
-                A::StatusCode,
-                A::Error,
-                A::LatencyMs,
-            ])
-            .values_panic([
-                tenant.as_str().into(),
-                a.notification.to_string().into(),
-                i32::try_from(a.number).unwrap_or(i32::MAX).into(),
-                millis(a.at).into(),
-                a.provider.as_str().into(),
-                a.outcome.as_str().into(),
-                a.status_code.map(i32::from).into(),
-                a.error.clone().into(),
-                i64::try_from(a.latency.as_millis())
-                    .unwrap_or(i64::MAX)
-                    .into(),
-            ])
-            .to_owned();
-        tx.execute(&insert).await.map_err(db)?;
+        tx.execute(&attempt_insert(std::iter::once((tenant, a))))
+            .await
+            .map_err(db)?;
         tx.commit().await.map_err(db)
+    }
+
+    /// One `UPDATE … RETURNING` per 200 keys: loads and marks in the same
+    /// statement.
+    async fn start_many(
+        &self,
+        keys: &[(TenantId, Uuid)],
+        at: SystemTime,
+    ) -> Result<Vec<Option<Notification>>, Error> {
+        let mut found: HashMap<Uuid, Notification> = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let stmt = Query::update()
+                .table(N::Table)
+                .value(N::Status, Status::Sending.as_str())
+                .value(N::UpdatedAt, millis(at))
+                .and_where(any_of(chunk.iter().map(|(t, id)| (t, *id))))
+                .and_where(
+                    Expr::col(N::Status)
+                        .is_not_in([Status::Sent.as_str(), Status::Suppressed.as_str()]),
+                )
+                .returning(Query::returning().columns(COLUMNS))
+                .to_owned();
+            let rows = self.db.connection().query_all(&stmt).await.map_err(db)?;
+            for row in &rows {
+                let n = read(row)?;
+                found.insert(n.id, n);
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|(tenant, id)| found.get(id).filter(|n| &n.tenant == tenant).cloned())
+            .collect())
+    }
+
+    /// One transaction for the whole batch: an `UPDATE … RETURNING id` per distinct
+    /// (status, time, number of attempts) — usually one — then one multi-row `INSERT` of
+    /// the attempts of the notifications that were found.
+    async fn settle_many(&self, batch: &[Settlement]) -> Vec<Result<(), Error>> {
+        if batch.is_empty() {
+            return Vec::new();
+        }
+        match self.settle_tx(batch).await {
+            Ok(found) => batch
+                .iter()
+                .map(|s| {
+                    if found.contains(&(s.tenant.as_str(), s.notification)) {
+                        Ok(())
+                    } else {
+                        Err(not_found("notification"))
+                    }
+                })
+                .collect(),
+            Err(e) => {
+                // One transaction: nothing of the batch was written. Each gets the
+                // failure (the first with its source).
+                let (kind, message) = (e.kind(), e.message().to_owned());
+                let mut out = Vec::with_capacity(batch.len());
+                out.push(Err(e));
+                out.extend((1..batch.len()).map(|_| Err(Error::new(kind, message.clone()))));
+                out
+            }
+        }
     }
 
     async fn attempts(&self, tenant: &TenantId, id: Uuid) -> Result<Vec<Attempt>, Error> {

@@ -18,6 +18,7 @@
 //! ```
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use baas_core::clock::{self, SharedClock};
 use baas_core::{Error, MasterKey, TenantId};
@@ -29,16 +30,33 @@ use crate::signing::WebhookSecret;
 use crate::ssrf::TargetPolicy;
 use crate::store::{Endpoint, EndpointStore};
 
+mod cache;
+
+use cache::EndpointCache;
+pub use cache::OpenedEndpoint;
+
 /// The most event types one endpoint may list.
 pub const MAX_EVENT_TYPES: usize = 64;
 
+/// How long [`WebhookEndpoints::open`] keeps an opened endpoint by default: the bound
+/// on how long another process keeps delivering to an endpoint after it was disabled or
+/// deleted (this process stops at once).
+pub const ENDPOINT_CACHE_TTL: Duration = Duration::from_secs(1);
+
 /// Registers webhook endpoints and opens their secrets.
+///
+/// Clones share one cache of opened endpoints ([`open`](Self::open)): an endpoint
+/// disabled or deleted through any clone is dropped from it at once; one changed by
+/// another process (or straight through the [`EndpointStore`]) is seen within the
+/// cache's TTL ([`ENDPOINT_CACHE_TTL`] unless set with
+/// [`with_cache_ttl`](Self::with_cache_ttl)).
 #[derive(Debug, Clone)]
 pub struct WebhookEndpoints {
     store: Arc<dyn EndpointStore>,
     key: MasterKey,
     policy: TargetPolicy,
     clock: SharedClock,
+    cache: Arc<EndpointCache>,
 }
 
 /// Validate an event type: 1–128 of `[A-Za-z0-9._:-]`, or `*` (endpoints only).
@@ -69,7 +87,21 @@ impl WebhookEndpoints {
             key,
             policy,
             clock: clock::system(),
+            cache: Arc::new(EndpointCache::new(ENDPOINT_CACHE_TTL)),
         }
+    }
+
+    /// Keep opened endpoints for `ttl` ([`Duration::ZERO`]: read the store and open the
+    /// secret on every [`open`](Self::open)). Clones made before this keep the old
+    /// cache.
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache = Arc::new(EndpointCache::new(ttl));
+        self
+    }
+
+    /// The TTL of the opened-endpoint cache.
+    pub fn cache_ttl(&self) -> Duration {
+        self.cache.ttl()
     }
 
     /// Read the time from `clock`.
@@ -149,6 +181,27 @@ impl WebhookEndpoints {
         Ok(vec![WebhookSecret::from_raw(&raw)?])
     }
 
+    /// The endpoint `id` of `tenant` with its secrets opened, ready to deliver to —
+    /// disabled or not (the caller checks). Served from the cache when read within its
+    /// TTL; `None` when missing.
+    pub async fn open(
+        &self,
+        tenant: &TenantId,
+        id: Uuid,
+    ) -> Result<Option<Arc<OpenedEndpoint>>, Error> {
+        let (hit, generation) = self.cache.get(tenant, id);
+        if let Some(hit) = hit {
+            return Ok(Some(hit));
+        }
+        let Some(endpoint) = self.store.get(tenant, id).await? else {
+            return Ok(None);
+        };
+        let secrets = self.secrets(&endpoint)?.into();
+        let opened = Arc::new(OpenedEndpoint { endpoint, secrets });
+        self.cache.insert(generation, opened.clone());
+        Ok(Some(opened))
+    }
+
     /// The enabled endpoints of `tenant` that want `event_type`.
     pub async fn matching(
         &self,
@@ -174,19 +227,23 @@ impl WebhookEndpoints {
         self.store.list(tenant).await
     }
 
-    /// Disable (or re-enable) an endpoint.
+    /// Disable (or re-enable) an endpoint; [`open`](Self::open) sees it at once.
     pub async fn set_disabled(
         &self,
         tenant: &TenantId,
         id: Uuid,
         disabled: bool,
     ) -> Result<(), Error> {
-        self.store.set_disabled(tenant, id, disabled).await
+        let result = self.store.set_disabled(tenant, id, disabled).await;
+        self.cache.invalidate(tenant, id);
+        result
     }
 
     /// Delete an endpoint.
     pub async fn delete(&self, tenant: &TenantId, id: Uuid) -> Result<(), Error> {
-        self.store.delete(tenant, id).await
+        let result = self.store.delete(tenant, id).await;
+        self.cache.invalidate(tenant, id);
+        result
     }
 }
 
@@ -224,6 +281,155 @@ mod tests {
         let mut moved = ep.clone();
         moved.tenant = TenantId::new("globex").unwrap();
         assert!(reg.secrets(&moved).is_err());
+    }
+
+    /// Counts reads; `stale` makes the next read return the row as it was, then wait
+    /// for the gate (a read that raced a write).
+    #[derive(Debug, Default)]
+    struct Spy {
+        inner: MemoryEndpointStore,
+        gets: parking_lot::Mutex<usize>,
+        stale: parking_lot::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl EndpointStore for Spy {
+        async fn insert(&self, e: &Endpoint) -> Result<(), Error> {
+            self.inner.insert(e).await
+        }
+        async fn get(&self, tenant: &TenantId, id: Uuid) -> Result<Option<Endpoint>, Error> {
+            *self.gets.lock() += 1;
+            let row = self.inner.get(tenant, id).await;
+            let gate = self.stale.lock().take();
+            if let Some(gate) = gate {
+                let _ = gate.await;
+            }
+            row
+        }
+        async fn list(&self, tenant: &TenantId) -> Result<Vec<Endpoint>, Error> {
+            self.inner.list(tenant).await
+        }
+        async fn set_disabled(&self, t: &TenantId, id: Uuid, d: bool) -> Result<(), Error> {
+            self.inner.set_disabled(t, id, d).await
+        }
+        async fn delete(&self, tenant: &TenantId, id: Uuid) -> Result<(), Error> {
+            self.inner.delete(tenant, id).await
+        }
+    }
+
+    async fn spied() -> (Arc<Spy>, WebhookEndpoints, Endpoint, TenantId) {
+        let spy = Arc::new(Spy::default());
+        let reg = WebhookEndpoints::new(
+            spy.clone(),
+            MasterKey::generate(),
+            TargetPolicy::new().allow_private(true),
+        );
+        let acme = TenantId::new("acme").unwrap();
+        let (ep, _) = reg
+            .create(&acme, "http://127.0.0.1:9/hook", vec!["*".into()])
+            .await
+            .unwrap();
+        (spy, reg, ep, acme)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn open_is_cached_for_the_ttl_and_dropped_on_disable_or_delete() {
+        let (spy, reg, ep, acme) = spied().await;
+        assert_eq!(reg.cache_ttl(), ENDPOINT_CACHE_TTL);
+        let first = reg.open(&acme, ep.id).await.unwrap().unwrap();
+        assert_eq!(
+            first.secrets[0].expose_bytes(),
+            reg.secrets(&ep).unwrap()[0].expose_bytes()
+        );
+        let again = reg.open(&acme, ep.id).await.unwrap().unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "served from the cache");
+        assert_eq!(*spy.gets.lock(), 1);
+        // Tenancy: another tenant's key is not served the cached endpoint.
+        let globex = TenantId::new("globex").unwrap();
+        assert!(reg.open(&globex, ep.id).await.unwrap().is_none());
+
+        // Disabled behind the registry's back (another process): seen within the TTL.
+        spy.inner.set_disabled(&acme, ep.id, true).await.unwrap();
+        tokio::time::advance(ENDPOINT_CACHE_TTL - Duration::from_millis(1)).await;
+        assert!(
+            !reg.open(&acme, ep.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .endpoint
+                .disabled
+        );
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(
+            reg.open(&acme, ep.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .endpoint
+                .disabled
+        );
+
+        // Through the registry (or a clone of it): seen at once.
+        let clone = reg.clone();
+        clone.set_disabled(&acme, ep.id, false).await.unwrap();
+        assert!(
+            !reg.open(&acme, ep.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .endpoint
+                .disabled
+        );
+        clone.set_disabled(&acme, ep.id, true).await.unwrap();
+        assert!(
+            reg.open(&acme, ep.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .endpoint
+                .disabled
+        );
+        reg.delete(&acme, ep.id).await.unwrap();
+        assert!(clone.open(&acme, ep.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_racing_a_disable_is_not_cached() {
+        let (spy, reg, ep, acme) = spied().await;
+        let (release, gate) = tokio::sync::oneshot::channel();
+        *spy.stale.lock() = Some(gate);
+        let racing = tokio::spawn({
+            let reg = reg.clone();
+            let acme = acme.clone();
+            async move { reg.open(&acme, ep.id).await }
+        });
+        while *spy.gets.lock() == 0 {
+            tokio::task::yield_now().await;
+        }
+        // The read has the enabled row in hand; now the endpoint is disabled.
+        reg.set_disabled(&acme, ep.id, true).await.unwrap();
+        release.send(()).unwrap();
+        let stale = racing.await.unwrap().unwrap().unwrap();
+        assert!(!stale.endpoint.disabled, "that read saw the old row");
+        assert!(
+            reg.open(&acme, ep.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .endpoint
+                .disabled,
+            "but it was not kept"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_zero_ttl_reads_every_time() {
+        let (spy, reg, ep, acme) = spied().await;
+        let reg = reg.with_cache_ttl(Duration::ZERO);
+        for _ in 0..3 {
+            reg.open(&acme, ep.id).await.unwrap().unwrap();
+        }
+        assert_eq!(*spy.gets.lock(), 3);
     }
 
     #[tokio::test]
