@@ -513,13 +513,9 @@ pub trait Queue: Send + Sync + fmt::Debug + 'static {
     /// [`QueueError::LeaseLost`] and changes nothing; the others are still acked). The
     /// [`Worker`](crate::Worker) settles its successes through this, so a backend that
     /// can remove many messages in one round trip (the SQL backend: one `DELETE`)
-    /// overrides it; the default calls [`Queue::ack`] for each.
+    /// overrides it; the default calls [`Queue::ack`] for each, concurrently.
     async fn ack_batch(&self, leases: &[Lease]) -> Vec<QueueResult<()>> {
-        let mut out = Vec::with_capacity(leases.len());
-        for lease in leases {
-            out.push(self.ack(lease).await);
-        }
-        out
+        futures::future::join_all(leases.iter().map(|lease| self.ack(lease))).await
     }
 
     /// The message failed: release it for another delivery no sooner than `retry_in`

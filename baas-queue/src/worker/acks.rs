@@ -56,13 +56,14 @@ impl Acks {
         Running(Arc::clone(&self.running))
     }
 
-    /// Ack `lease` with the next group; `running` (its handler's guard) ends once the
-    /// ack is handed over. Resolves with this lease's own outcome.
+    /// Ack `lease` with the next group; `running` (its handler's guard) ends as the ack
+    /// is handed over. Resolves with this lease's own outcome.
     pub(super) async fn ack(&self, lease: Lease, running: Running) -> QueueResult<()> {
         let (reply, outcome) = oneshot::channel();
-        let sent = self.tx.send((lease, reply));
+        // Stop counting first: were the ack sent first, the acking task could see this
+        // handler still running and linger for nothing.
         drop(running);
-        if sent.is_err() {
+        if self.tx.send((lease, reply)).is_err() {
             return Err(QueueError::ShuttingDown);
         }
         // A dropped reply means the acking task died (a panicking backend): the lease was

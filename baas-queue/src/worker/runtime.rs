@@ -44,8 +44,8 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// How long one reserve waits for work when the queue is empty (default 1 s).
     pub idle_wait: Duration,
-    /// While jobs are running, how long the worker waits for a whole batch of slots to
-    /// free before it reserves with fewer, and how long a finished job's ack waits for
+    /// While jobs are running and the last reserve came back full, how long the worker
+    /// waits for a whole batch of slots to free before it reserves with fewer, and how long a finished job's ack waits for
     /// the acks of jobs still running to join its group (default 2 ms). Jobs finish one
     /// by one; settling and reserving the moment one finishes would shrink every reserve
     /// and every ack to a delivery or two. Zero settles and reserves at once; an idle
@@ -314,6 +314,7 @@ impl<T: Send + 'static> Worker<T> {
         let mut tasks: JoinSet<Outcome> = JoinSet::new();
         let mut summary = WorkerSummary::default();
         let mut error_backoff = Duration::from_millis(50);
+        let mut last_full = false;
         tokio::pin!(shutdown);
 
         loop {
@@ -330,8 +331,12 @@ impl<T: Send + 'static> Worker<T> {
             };
             // Let the slots free up together (a whole batch, or `gather`, whichever comes
             // first) so that reserves stay batches under load.
+            // Only when the last reserve came back full: a backlog is waiting. A queue
+            // that had less to give (drained, or a prefetching backend's buffer) is served
+            // as soon as a slot frees.
             let whole = batch.min(concurrency);
-            if permits.available_permits() + 1 < whole
+            if last_full
+                && permits.available_permits() + 1 < whole
                 && !tasks.is_empty()
                 && !ctx.config.gather.is_zero()
             {
@@ -366,6 +371,7 @@ impl<T: Send + 'static> Worker<T> {
                 }
                 Ok(deliveries) => {
                     error_backoff = Duration::from_millis(50);
+                    last_full = deliveries.len() >= max;
                     if deliveries.is_empty() {
                         drop(first);
                         if until_idle {
