@@ -46,8 +46,12 @@ use lanes::{Lanes, Waiting, WriterGuard};
 
 /// The audit log in the `audit_log` and `audit_heads` tables of a [`Database`].
 ///
-/// Clones share their group-commit lanes (see the [module docs](self)); separate
-/// values on one database behave like separate processes.
+/// Appends are committed in groups: concurrent appends to one tenant's chain wait in
+/// its lane while a writer task commits the batch before them, then go in one
+/// transaction together (the heads read once, the records chained in memory). Races
+/// with other processes are caught by the head's check and the batch is chained again.
+/// Clones share their lanes; separate values on one database behave like separate
+/// processes.
 #[derive(Debug, Clone)]
 pub struct SqlAuditLog {
     db: Database,
