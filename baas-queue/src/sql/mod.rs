@@ -578,13 +578,9 @@ impl Queue for SqlQueue {
     }
 
     async fn ack(&self, lease: &Lease) -> QueueResult<()> {
-        let now = self.now();
-        let stmt = Query::delete()
-            .from_table(M::Table)
-            .and_where(Self::held(lease, now))
-            .to_owned();
-        let r = self.db.connection().execute(&stmt).await.map_err(db_err)?;
-        if r.rows_affected() == 1 {
+        // The same statement as a batch of one.
+        let acked = self.ack_chunk(std::slice::from_ref(lease)).await?;
+        if acked.contains(&lease.message.as_uuid()) {
             Ok(())
         } else {
             Err(QueueError::LeaseLost)
