@@ -37,6 +37,7 @@ pub mod clock;
 pub mod context;
 pub mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod master_key;
 pub mod metrics;

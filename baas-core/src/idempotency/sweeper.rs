@@ -4,12 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
 
 use super::store::DynIdempotencyStore;
+use crate::housekeeping::Housekeeper;
 
 /// Spawn a task that calls [`IdempotencyStore::sweep`](super::IdempotencyStore::sweep)
-/// now and then every `interval`, for as long as it runs (DESIGN.md rule 11). A failed
+/// now and then every `interval`, for as long as it runs (DESIGN.md rule 11): a
+/// [`Housekeeper`] with this one task. A failed
 /// sweep is logged and retried at the next tick. Abort the returned handle to stop it
 /// (at shutdown); dropping the handle leaves the task running.
 ///
@@ -34,20 +35,10 @@ use super::store::DynIdempotencyStore;
 /// # });
 /// ```
 pub fn spawn_sweeper(store: Arc<DynIdempotencyStore>, interval: Duration) -> JoinHandle<()> {
-    assert!(!interval.is_zero(), "sweeper interval must be positive");
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            match store.sweep().await {
-                Ok(removed) => {
-                    tracing::debug!(removed, "swept expired idempotency records");
-                }
-                Err(err) => {
-                    tracing::warn!(error = ?err, "idempotency sweep failed; retrying at the next tick");
-                }
-            }
-        }
-    })
+    Housekeeper::new(interval)
+        .task("idempotency", move || {
+            let store = store.clone();
+            async move { store.sweep().await }
+        })
+        .spawn()
 }

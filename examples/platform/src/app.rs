@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use baas_auth::routes::IdentityState;
+use baas_core::housekeeping::Housekeeper;
 use baas_core::http::problem_rejections;
 use baas_core::idempotency::DynIdempotencyStore;
 use baas_core::stack::StandardStack;
@@ -16,9 +17,11 @@ use baas_store::idempotency::SqlIdempotencyStore;
 use baas_store::{Database, DynDocumentStore};
 
 use baas_queue::Queue;
+use baas_queue::sql::SqlQueue;
 
 use crate::config::Config;
 use crate::events::{self, Events};
+use crate::housekeeping::{self, Swept};
 use crate::{identity, openapi, ops, storage};
 
 /// Everything one process holds: the backends and the router over them.
@@ -32,6 +35,8 @@ pub struct App {
     pub queue: Arc<dyn Queue>,
     /// Events, webhooks and notifications: what the workers run.
     pub events: Events,
+    /// The retention sweepers, which the worker role runs.
+    pub housekeeping: Housekeeper,
 }
 
 impl App {
@@ -85,6 +90,19 @@ impl App {
 
         let idempotency: Arc<DynIdempotencyStore> =
             Arc::new(SqlIdempotencyStore::new(database.clone()));
+        let housekeeping = housekeeping::housekeeper(
+            config.sweep_interval,
+            Swept {
+                identity: identity.clone(),
+                idempotency: idempotency.clone(),
+                deliveries: events.notifier.log().clone(),
+                sql_queue: config
+                    .queue_url
+                    .is_none()
+                    .then(|| SqlQueue::new(database.clone())),
+                clock: clock.clone(),
+            },
+        );
         let stack = StandardStack::new()
             .request_timeout(config.request_timeout)
             .rate_limit(config.rate_limit_rps, config.rate_limit_burst)
@@ -103,6 +121,7 @@ impl App {
             database,
             queue,
             events,
+            housekeeping,
         })
     }
 }

@@ -124,6 +124,9 @@ pub struct Config {
     pub webhook_retry_schedule: Vec<Duration>,
     /// The per-request timeout (also the in-flight lease of an idempotency key).
     pub request_timeout: Duration,
+    /// `BAAS_SWEEP_INTERVAL` (an addition, seconds, default 600): how often the worker
+    /// role runs the retention sweepers ([`crate::housekeeping`]).
+    pub sweep_interval: Duration,
 }
 
 impl Config {
@@ -166,6 +169,7 @@ impl Config {
                     .unwrap_or(DEFAULT_WEBHOOK_RETRY_SCHEDULE),
             )?,
             request_timeout: Duration::from_secs(15),
+            sweep_interval: seconds(&get, "BAAS_SWEEP_INTERVAL", 600)?,
         })
     }
 }
@@ -276,6 +280,7 @@ mod tests {
         assert_eq!(c.webhook_retry_schedule.len(), 10);
         assert_eq!(c.webhook_retry_schedule[2], Duration::from_secs(300));
         assert_eq!(c.webhook_retry_schedule[9], Duration::from_secs(86_400));
+        assert_eq!(c.sweep_interval, Duration::from_secs(600));
     }
 
     #[test]
@@ -287,8 +292,10 @@ mod tests {
             ("BAAS_WEBHOOK_ALLOW_PRIVATE", "true"),
             ("BAAS_WEBHOOK_RETRY_SCHEDULE", "0s, 1s,2s"),
             ("BAAS_TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.1"),
+            ("BAAS_SWEEP_INTERVAL", "30"),
         ])
         .unwrap();
+        assert_eq!(c.sweep_interval, Duration::from_secs(30));
         assert_eq!(c.bind.port(), 9000);
         assert_eq!(c.queue_url.as_deref(), Some("amqp://127.0.0.1:5672"));
         assert_eq!(c.rate_limit_rps, 5);

@@ -19,6 +19,7 @@
 pub mod app;
 pub mod config;
 pub mod events;
+pub mod housekeeping;
 pub mod identity;
 pub mod openapi;
 pub mod ops;

@@ -33,6 +33,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let stop = shutdown.clone().cancelled_owned();
         tokio::spawn(async move { dispatcher.run(queue, WORKER_BATCH, stop).await })
     });
+    // The retention sweepers run beside the workers; aborted at exit.
+    let housekeeping = role
+        .runs_workers()
+        .then(|| app.housekeeping.clone().spawn());
 
     if role.serves_api() {
         let listener = baas_core::http::bind(config.bind).await?;
@@ -52,6 +56,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Stops reserving; a batch in hand is delivered and settled first.
         shutdown.cancel();
         let _ = workers.await;
+    }
+    if let Some(housekeeping) = housekeeping {
+        housekeeping.abort();
     }
     Ok(())
 }

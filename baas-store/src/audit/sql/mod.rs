@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use baas_core::clock::SharedClock;
 use baas_core::{Error, TenantId};
-use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{
     AccessMode, ConnectionTrait, DbBackend, IsolationLevel, QueryResult, TransactionTrait,
 };
@@ -318,7 +318,7 @@ impl crate::testing::AuditTamper for SqlAuditLog {
     }
 
     async fn insert_raw(&self, record: &AuditRecord) {
-        let stmt: InsertStatement = Query::insert()
+        let stmt: sea_orm::sea_query::InsertStatement = Query::insert()
             .into_table(A::Table)
             .columns(COLUMNS)
             .values_panic(row_values(record).expect("seq"))
