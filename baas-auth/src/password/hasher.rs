@@ -3,12 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::PasswordHash;
+use argon2::{Params, Version};
 use rand::RngCore as _;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use tokio::sync::{OnceCell, Semaphore};
 
+use super::memory::Arenas;
 use crate::error::AuthError;
 
 /// argon2id parameters and the concurrency bound.
@@ -67,6 +68,8 @@ struct Inner {
     params: Params,
     semaphore: Arc<Semaphore>,
     dummy: OnceCell<String>,
+    /// argon2's working memory, one arena per running hash, reused.
+    arenas: Arenas,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -107,15 +110,12 @@ impl PasswordHasher {
         }
         Ok(PasswordHasher {
             inner: Arc::new(Inner {
+                arenas: Arenas::new(&params),
                 params,
                 semaphore: Arc::new(Semaphore::new(config.max_concurrent)),
                 dummy: OnceCell::new(),
             }),
         })
-    }
-
-    fn argon2(params: Params) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 
     /// Run `work` on the blocking pool while holding a permit.
@@ -139,17 +139,20 @@ impl PasswordHasher {
 
     /// Hash `password` with a fresh 128-bit salt; returns the PHC string.
     pub async fn hash(&self, password: &SecretString) -> Result<String, AuthError> {
-        let params = self.inner.params.clone();
+        let this = self.clone();
         let password = password.clone();
-        self.run(move || hash_blocking(&params, &password)).await
+        self.run(move || this.inner.arenas.hash(&this.inner.params, &password))
+            .await
     }
 
     /// Whether `password` matches the PHC string `phc`. A PHC string that cannot be
     /// parsed is an internal error (the store is corrupt), not a mismatch.
     pub async fn verify(&self, password: &SecretString, phc: &str) -> Result<bool, AuthError> {
+        let this = self.clone();
         let password = password.clone();
         let phc = phc.to_owned();
-        self.run(move || verify_blocking(&password, &phc)).await
+        self.run(move || this.inner.arenas.verify(&password, &phc))
+            .await
     }
 
     /// Verify `password` against `phc` and, when it matches but [`needs_rehash`] says
@@ -165,11 +168,12 @@ impl PasswordHasher {
         let phc = phc.to_owned();
         let this = self.clone();
         self.run(move || {
-            if !verify_blocking(&password, &phc)? {
+            let inner = &this.inner;
+            if !inner.arenas.verify(&password, &phc)? {
                 return Ok(Verified::Invalid);
             }
             let rehash = if this.needs_rehash(&phc) {
-                Some(hash_blocking(&this.inner.params, &password)?)
+                Some(inner.arenas.hash(&inner.params, &password)?)
             } else {
                 None
             };
@@ -222,28 +226,10 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hash_blocking(params: &Params, password: &SecretString) -> Result<String, AuthError> {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(AuthError::internal)?;
-    PasswordHasher::argon2(params.clone())
-        .hash_password(password.expose_secret().as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(AuthError::internal)
-}
-
-fn verify_blocking(password: &SecretString, phc: &str) -> Result<bool, AuthError> {
-    let hash = PasswordHash::new(phc).map_err(AuthError::internal)?;
-    // The parameters come from the stored hash, so old hashes keep verifying.
-    match Argon2::default().verify_password(password.expose_secret().as_bytes(), &hash) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::Password) => Ok(false),
-        Err(e) => Err(AuthError::internal(e)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret as _;
+
     use super::*;
 
     fn small(m: u32, t: u32) -> PasswordHasher {
@@ -314,6 +300,74 @@ mod tests {
             new.verify_and_upgrade(&pw, &current).await.unwrap(),
             Verified::Valid { rehash: None }
         );
+    }
+
+    #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crate_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _, SaltString};
+        let h = small(1024, 1);
+        let pw = SecretString::from("violet-otter-mandolin");
+        let ours = h.hash(&pw).await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        let stock = argon2::Argon2::default();
+        assert!(
+            stock
+                .verify_password(pw.expose_secret().as_bytes(), &parsed)
+                .is_ok()
+        );
+        assert!(
+            stock
+                .verify_password(b"violet-otter-mandolin!", &parsed)
+                .is_err()
+        );
+
+        // Hashes the stock crate made, of another variant and parameters, still verify.
+        let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();
+        for algorithm in [argon2::Algorithm::Argon2i, argon2::Algorithm::Argon2id] {
+            let params = Params::new(512, 2, 1, Some(40)).unwrap();
+            let theirs = argon2::Argon2::new(algorithm, Version::V0x13, params)
+                .hash_password(pw.expose_secret().as_bytes(), &salt)
+                .unwrap()
+                .to_string();
+            assert!(h.verify(&pw, &theirs).await.unwrap(), "{theirs}");
+            assert!(
+                !h.verify(&SecretString::from("other-password-1"), &theirs)
+                    .await
+                    .unwrap()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn working_memory_is_reused_one_arena_per_permit() {
+        let h = small(1024, 1); // max_concurrent: 2
+        let pw = SecretString::from("violet-otter-mandolin");
+        let phc = h.hash(&pw).await.unwrap();
+        let tasks: Vec<_> = (0..12)
+            .map(|i| {
+                let h = h.clone();
+                let pw = pw.clone();
+                let phc = phc.clone();
+                tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        h.verify(&pw, &phc).await.map(|_| ())
+                    } else {
+                        h.hash(&pw).await.map(|_| ())
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let arenas = h.inner.arenas.count();
+        assert!((1..=2).contains(&arenas), "{arenas} arenas for 2 permits");
+
+        // A stored hash bigger than the hasher's own parameters verifies on a temporary
+        // allocation: no arena of that size is kept.
+        let bigger = small(4096, 1).hash(&pw).await.unwrap();
+        assert!(h.verify(&pw, &bigger).await.unwrap());
+        assert_eq!(h.inner.arenas.count(), arenas);
     }
 
     #[tokio::test]

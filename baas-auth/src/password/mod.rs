@@ -23,6 +23,7 @@
 
 mod common;
 mod hasher;
+mod memory;
 mod policy;
 
 pub use common::is_common;
