@@ -100,6 +100,14 @@ mod memory_suites {
     }
 
     #[tokio::test]
+    async fn memory_intake() {
+        let log = std::sync::Arc::new(MemoryDeliveryLog::new());
+        let queue = std::sync::Arc::new(baas_queue::MemoryQueue::new());
+        let intake = crate::intake::QueueIntake::new(log.clone(), queue.clone());
+        testing::intake_suite(&intake, log.as_ref(), queue.as_ref(), "m").await;
+    }
+
+    #[tokio::test]
     async fn memory_preferences() {
         testing::preference_suite(&MemoryPreferenceStore::new(), "m").await;
     }
@@ -110,8 +118,10 @@ mod memory_suites {
     }
 }
 pub mod dispatch;
+pub mod intake;
 pub mod notifier;
 pub mod validate;
 
 pub use dispatch::{Dispatcher, Disposition, ProviderOptions};
+pub use intake::{Accept, Intake, QueueIntake};
 pub use notifier::{DeliveryJob, Notifier, PublishedEvent, SendRequest};

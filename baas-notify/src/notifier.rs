@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use baas_core::clock::{self, SharedClock};
 use baas_core::{Error, TenantId};
-use baas_queue::{NewMessage, Queue};
+use baas_queue::Queue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::endpoints::{WebhookEndpoints, validate_event_type};
 use crate::error::NotifyError;
+use crate::intake::{Accept, Intake, QueueIntake};
 use crate::model::{ChannelKind, Notification, Status};
 use crate::store::{DeliveryLog, PreferenceStore};
 use crate::template::Templates;
@@ -106,7 +107,7 @@ pub struct Notifier {
     log: Arc<dyn DeliveryLog>,
     prefs: Arc<dyn PreferenceStore>,
     templates: Arc<Templates>,
-    queue: Arc<dyn Queue>,
+    intake: Arc<dyn Intake>,
     queue_name: String,
     endpoints: Option<WebhookEndpoints>,
     mandatory: Arc<HashSet<String>>,
@@ -114,7 +115,9 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// A notifier over these stores and queue.
+    /// A notifier over these stores and queue, taking notifications in through a
+    /// [`QueueIntake`] (the log, then the queue); see
+    /// [`with_intake`](Self::with_intake) for a faster one.
     pub fn new(
         log: Arc<dyn DeliveryLog>,
         prefs: Arc<dyn PreferenceStore>,
@@ -122,15 +125,24 @@ impl Notifier {
         queue: Arc<dyn Queue>,
     ) -> Self {
         Notifier {
+            intake: Arc::new(QueueIntake::new(log.clone(), queue)),
             log,
             prefs,
             templates,
-            queue,
             queue_name: DEFAULT_QUEUE.to_owned(),
             endpoints: None,
             mandatory: Arc::default(),
             clock: clock::system(),
         }
+    }
+
+    /// Take notifications in through `intake` — e.g. `SqlIntake` (feature `sql`), which
+    /// records them and enqueues their jobs in one transaction, grouping concurrent
+    /// calls. It must record in the same delivery log this notifier reads
+    /// ([`get`](Self::get)) and the dispatcher delivers from.
+    pub fn with_intake(mut self, intake: Arc<dyn Intake>) -> Self {
+        self.intake = intake;
+        self
     }
 
     /// Fan events out to these webhook endpoints.
@@ -221,19 +233,21 @@ impl Notifier {
             created_at: now,
             updated_at: now,
         };
-        let inserted = self.log.insert(&notification).await?;
-        if !inserted.created || suppressed {
-            return Ok(inserted.notification);
-        }
-        self.enqueue(
-            tenant,
-            &DeliveryJob {
-                notification: notification.id,
-                webhook_id: None,
-            },
-        )
-        .await?;
-        Ok(notification)
+        let accepted = self
+            .intake
+            .accept(
+                &self.queue_name,
+                vec![Accept {
+                    notification,
+                    webhook_id: None,
+                }],
+            )
+            .await?;
+        accepted
+            .into_iter()
+            .next()
+            .map(|inserted| inserted.notification)
+            .ok_or_else(|| Error::internal("the intake answered nothing"))
     }
 
     /// Publish an event: one webhook delivery per enabled endpoint of `tenant` that
@@ -253,15 +267,15 @@ impl Notifier {
             .format(&time::format_description::well_known::Rfc3339)
             .map_err(|_| Error::internal("cannot format the event time"))?;
         let body = serde_json::json!({"type": event_type, "timestamp": timestamp, "data": payload});
-        let mut deliveries = Vec::new();
         let Some(endpoints) = &self.endpoints else {
             return Ok(PublishedEvent {
                 id: event_id,
-                deliveries,
+                deliveries: Vec::new(),
             });
         };
+        let mut batch = Vec::new();
         for endpoint in endpoints.matching(tenant, event_type).await? {
-            let n = Notification {
+            let notification = Notification {
                 id: Uuid::now_v7(),
                 tenant: tenant.clone(),
                 recipient: endpoint.id.to_string(),
@@ -276,19 +290,21 @@ impl Notifier {
                 created_at: now,
                 updated_at: now,
             };
-            let inserted = self.log.insert(&n).await?;
-            if inserted.created {
-                self.enqueue(
-                    tenant,
-                    &DeliveryJob {
-                        notification: n.id,
-                        webhook_id: Some(event_id.clone()),
-                    },
-                )
-                .await?;
-            }
-            deliveries.push(inserted.notification.id);
+            batch.push(Accept {
+                notification,
+                webhook_id: Some(event_id.clone()),
+            });
         }
+        let deliveries = if batch.is_empty() {
+            Vec::new()
+        } else {
+            self.intake
+                .accept(&self.queue_name, batch)
+                .await?
+                .into_iter()
+                .map(|inserted| inserted.notification.id)
+                .collect()
+        };
         Ok(PublishedEvent {
             id: event_id,
             deliveries,
@@ -298,12 +314,5 @@ impl Notifier {
     /// A notification of `tenant`, if any.
     pub async fn get(&self, tenant: &TenantId, id: Uuid) -> Result<Option<Notification>, Error> {
         self.log.get(tenant, id).await
-    }
-
-    async fn enqueue(&self, tenant: &TenantId, job: &DeliveryJob) -> Result<(), Error> {
-        let message =
-            NewMessage::json(tenant.clone(), job)?.dedupe_key(job.notification.to_string());
-        self.queue.enqueue(&self.queue_name, message).await?;
-        Ok(())
     }
 }

@@ -457,3 +457,165 @@ pub async fn endpoint_suite(store: &dyn EndpointStore, prefix: &str) {
         ErrorKind::NotFound
     );
 }
+
+/// The [`Intake`](crate::intake::Intake) contract, with the `log` it records in and the
+/// `queue` it enqueues on: every notification stored and its job enqueued (with the
+/// notification's tenant) when it was created `queued`; one (tenant, idempotency key),
+/// one notification and one job — within a batch, across calls and under concurrent
+/// calls; keys per tenant; `suppressed` recorded without a job; a bad queue name stores
+/// nothing.
+pub async fn intake_suite(
+    intake: &dyn crate::intake::Intake,
+    log: &dyn DeliveryLog,
+    queue: &dyn baas_queue::Queue,
+    prefix: &str,
+) {
+    use crate::intake::Accept;
+    use crate::notifier::DeliveryJob;
+    use baas_queue::Reserve;
+
+    let a = tenant(&format!("{prefix}ia"));
+    let b = tenant(&format!("{prefix}ib"));
+    let q = format!("{prefix}-intake");
+    let accept = |n: Notification, hook: Option<&str>| Accept {
+        notification: n,
+        webhook_id: hook.map(str::to_owned),
+    };
+    let qn = q.as_str();
+    let jobs = move || async move {
+        let got = queue
+            .reserve(qn, Reserve::new(1000, Duration::from_secs(60)))
+            .await
+            .expect("reserve");
+        let mut out: Vec<(TenantId, DeliveryJob)> = got
+            .iter()
+            .map(|d| (d.message.tenant.clone(), d.message.json().expect("a job")))
+            .collect();
+        let leases: Vec<_> = got.iter().map(|d| d.lease.clone()).collect();
+        for r in queue.ack_batch(&leases).await {
+            r.expect("ack");
+        }
+        out.sort_by_key(|(_, j)| j.notification);
+        out
+    };
+
+    // A batch over two tenants: all stored, one job each, tenant carried.
+    let n1 = sample_notification(&a, None);
+    let n2 = sample_notification(&a, Some("k1"));
+    let n3 = sample_notification(&b, Some("k1"));
+    let batch = vec![
+        accept(n1.clone(), Some("evt_1")),
+        accept(n2.clone(), None),
+        accept(n3.clone(), None),
+    ];
+    let answers = intake.accept(&q, batch).await.expect("accept");
+    assert_eq!(answers.len(), 3);
+    assert!(answers.iter().all(|i| i.created), "keys are per tenant");
+    assert_eq!(answers[0].notification, n1);
+    assert_eq!(log.get(&a, n1.id).await.unwrap().unwrap(), n1);
+    assert_eq!(log.get(&a, n2.id).await.unwrap().unwrap(), n2);
+    assert_eq!(log.get(&b, n3.id).await.unwrap().unwrap(), n3);
+    assert!(log.get(&b, n1.id).await.unwrap().is_none(), "tenancy");
+    let mut want = vec![
+        (
+            a.clone(),
+            DeliveryJob {
+                notification: n1.id,
+                webhook_id: Some("evt_1".into()),
+            },
+        ),
+        (
+            a.clone(),
+            DeliveryJob {
+                notification: n2.id,
+                webhook_id: None,
+            },
+        ),
+        (
+            b.clone(),
+            DeliveryJob {
+                notification: n3.id,
+                webhook_id: None,
+            },
+        ),
+    ];
+    want.sort_by_key(|(_, j)| j.notification);
+    assert_eq!(jobs().await, want);
+
+    // The same key again, alone and twice in one batch: the first is answered, nothing
+    // is added; a new key in the same batch is created once.
+    let again = sample_notification(&a, Some("k1"));
+    let fresh = sample_notification(&a, Some("k2"));
+    let fresh_twice = sample_notification(&a, Some("k2"));
+    let answers = intake
+        .accept(
+            &q,
+            vec![
+                accept(again.clone(), None),
+                accept(fresh.clone(), None),
+                accept(fresh_twice.clone(), None),
+            ],
+        )
+        .await
+        .expect("accept again");
+    assert!(!answers[0].created);
+    assert_eq!(answers[0].notification, n2);
+    assert!(answers[1].created);
+    assert!(!answers[2].created);
+    assert_eq!(answers[2].notification.id, fresh.id);
+    assert!(log.get(&a, again.id).await.unwrap().is_none());
+    assert!(log.get(&a, fresh_twice.id).await.unwrap().is_none());
+    let got = jobs().await;
+    assert_eq!(got.len(), 1, "one job for the one created: {got:?}");
+    assert_eq!(got[0].1.notification, fresh.id);
+
+    // Suppressed: recorded, no job.
+    let mut quiet = sample_notification(&a, None);
+    quiet.status = Status::Suppressed;
+    let answers = intake
+        .accept(&q, vec![accept(quiet.clone(), None)])
+        .await
+        .expect("suppressed");
+    assert!(answers[0].created);
+    assert_eq!(
+        log.get(&a, quiet.id).await.unwrap().unwrap().status,
+        Status::Suppressed
+    );
+    assert!(
+        jobs().await.is_empty(),
+        "a suppressed notification has no job"
+    );
+
+    // Concurrent calls, five per key: one notification and one job per key.
+    let calls = (0..40).map(|i| {
+        let n = sample_notification(&b, Some(&format!("c{}", i % 8)));
+        intake.accept(&q, vec![accept(n, None)])
+    });
+    let answers: Vec<_> = futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.expect("concurrent accept").remove(0))
+        .collect();
+    assert_eq!(answers.iter().filter(|i| i.created).count(), 8);
+    for (i, answer) in answers.iter().enumerate() {
+        assert_eq!(
+            answer.notification.id,
+            answers[i % 8].notification.id,
+            "every call with one key answers the same notification"
+        );
+    }
+    assert_eq!(jobs().await.len(), 8);
+
+    // Empty and bad input.
+    assert!(intake.accept(&q, Vec::new()).await.unwrap().is_empty());
+    let lost = sample_notification(&a, None);
+    let err = intake
+        .accept("bad queue name", vec![accept(lost.clone(), None)])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Malformed);
+    assert!(
+        log.get(&a, lost.id).await.unwrap().is_none(),
+        "nothing stored"
+    );
+}

@@ -36,3 +36,80 @@ async fn sqlite_migrations_are_idempotent_and_dedupe_sweeps() {
     clock.advance(std::time::Duration::from_secs(25 * 3600));
     assert_eq!(queue.sweep_dedupe().await.unwrap(), 1, "expired keys go");
 }
+
+#[tokio::test]
+async fn enqueue_in_commits_and_rolls_back_with_the_callers_transaction() {
+    use baas_queue::{NewMessage, Reserve};
+    use std::time::Duration;
+    let clock = ManualClock::new();
+    let (queue, _dir) = sqlite(&clock).await;
+    let acme = baas_core::TenantId::new("acme").unwrap();
+    let lease = Reserve::new(10, Duration::from_secs(30));
+
+    let tx = queue.database().begin().await.unwrap();
+    queue
+        .enqueue_in(
+            tx.connection(),
+            "q",
+            vec![NewMessage::new(acme.clone(), "lost")],
+        )
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(
+        queue.reserve("q", lease).await.unwrap().is_empty(),
+        "rolled back"
+    );
+
+    let tx = queue.database().begin().await.unwrap();
+    let plain = queue
+        .enqueue_in(
+            tx.connection(),
+            "q",
+            vec![
+                NewMessage::new(acme.clone(), "a"),
+                NewMessage::new(acme.clone(), "b"),
+            ],
+        )
+        .await
+        .unwrap();
+    let keyed = queue
+        .enqueue_in(
+            tx.connection(),
+            "q",
+            vec![
+                NewMessage::new(acme.clone(), "c").dedupe_key("k"),
+                NewMessage::new(acme.clone(), "c again").dedupe_key("k"),
+            ],
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    queue.notify_enqueued();
+    assert_eq!(plain.len(), 2);
+    assert!(!keyed[0].duplicate && keyed[1].duplicate, "dedupe holds");
+    assert_eq!(keyed[1].id, keyed[0].id);
+    let mut got: Vec<_> = queue
+        .reserve("q", lease)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| String::from_utf8(d.message.payload.to_vec()).unwrap())
+        .collect();
+    got.sort();
+    assert_eq!(got, ["a", "b", "c"]);
+
+    let tx = queue.database().begin().await.unwrap();
+    let err = queue
+        .enqueue_in(
+            tx.connection(),
+            "bad name",
+            vec![NewMessage::new(acme, "x")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        baas_core::Error::from(err).kind(),
+        baas_core::ErrorKind::Malformed
+    );
+}

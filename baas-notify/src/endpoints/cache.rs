@@ -1,6 +1,7 @@
-//! The dispatcher's cache of opened endpoints: the row and its unsealed secrets per
-//! (tenant, endpoint id), kept for a short TTL and dropped at once when this process
-//! disables or deletes the endpoint.
+//! The cache of endpoints: for the dispatcher, the row and its unsealed secrets per
+//! (tenant, endpoint id); for the notifier, each tenant's endpoint list. Both are kept
+//! for a short TTL and dropped at once when this process creates, disables or deletes
+//! an endpoint.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -42,6 +43,8 @@ type Key = (TenantId, Uuid);
 #[derive(Default)]
 struct Entries {
     map: HashMap<Key, (Instant, Arc<OpenedEndpoint>)>,
+    /// Every endpoint of a tenant (enabled or not), as listed by the store.
+    lists: HashMap<TenantId, (Instant, Arc<[Endpoint]>)>,
     /// Bumped by every invalidation, so a read that raced one is not cached.
     generation: u64,
 }
@@ -58,6 +61,7 @@ impl fmt::Debug for EndpointCache {
         f.debug_struct("EndpointCache")
             .field("ttl", &self.ttl)
             .field("entries", &self.entries.lock().map.len())
+            .field("lists", &self.entries.lock().lists.len())
             .finish()
     }
 }
@@ -106,10 +110,44 @@ impl EndpointCache {
         entries.map.insert(key, (Instant::now(), opened));
     }
 
-    /// Forget the endpoint (it was disabled, re-enabled or deleted).
+    /// A live list of `tenant`'s endpoints, and the generation to pass to
+    /// [`insert_list`](Self::insert_list) after a miss.
+    pub(crate) fn get_list(&self, tenant: &TenantId) -> (Option<Arc<[Endpoint]>>, u64) {
+        let entries = self.entries.lock();
+        let hit = entries
+            .lists
+            .get(tenant)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, l)| l.clone());
+        (hit, entries.generation)
+    }
+
+    /// Keep `list` as `tenant`'s endpoints, unless an invalidation happened since
+    /// `generation` was read.
+    pub(crate) fn insert_list(&self, generation: u64, tenant: &TenantId, list: Arc<[Endpoint]>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock();
+        if entries.generation != generation {
+            return;
+        }
+        if entries.lists.len() >= CAPACITY {
+            let ttl = self.ttl;
+            entries.lists.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.lists.len() >= CAPACITY {
+                entries.lists.clear();
+            }
+        }
+        entries.lists.insert(tenant.clone(), (Instant::now(), list));
+    }
+
+    /// Forget the endpoint and its tenant's list (it was created, disabled, re-enabled
+    /// or deleted).
     pub(crate) fn invalidate(&self, tenant: &TenantId, id: Uuid) {
         let mut entries = self.entries.lock();
         entries.map.remove(&(tenant.clone(), id));
+        entries.lists.remove(tenant);
         entries.generation = entries.generation.wrapping_add(1);
     }
 }

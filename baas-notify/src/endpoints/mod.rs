@@ -168,7 +168,9 @@ impl WebhookEndpoints {
             created_at: self.clock.now(),
             sealed_secret: sealed,
         };
-        self.store.insert(&endpoint).await?;
+        let stored = self.store.insert(&endpoint).await;
+        self.cache.invalidate(tenant, id);
+        stored?;
         Ok((endpoint, secret.to_whsec()))
     }
 
@@ -203,17 +205,29 @@ impl WebhookEndpoints {
     }
 
     /// The enabled endpoints of `tenant` that want `event_type`.
+    ///
+    /// Served from the tenant's cached endpoint list when read within the cache's TTL
+    /// (as [`open`](Self::open)): an endpoint created, disabled or deleted through this
+    /// registry (or a clone) is seen at once; one changed by another process within the
+    /// TTL.
     pub async fn matching(
         &self,
         tenant: &TenantId,
         event_type: &str,
     ) -> Result<Vec<Endpoint>, Error> {
-        Ok(self
-            .store
-            .list(tenant)
-            .await?
-            .into_iter()
-            .filter(|e| e.wants(event_type))
+        let (hit, generation) = self.cache.get_list(tenant);
+        let list = match hit {
+            Some(list) => list,
+            None => {
+                let list: Arc<[Endpoint]> = self.store.list(tenant).await?.into();
+                self.cache.insert_list(generation, tenant, list.clone());
+                list
+            }
+        };
+        Ok(list
+            .iter()
+            .filter(|e| e.tenant == *tenant && e.wants(event_type))
+            .cloned()
             .collect())
     }
 
@@ -289,6 +303,7 @@ mod tests {
     struct Spy {
         inner: MemoryEndpointStore,
         gets: parking_lot::Mutex<usize>,
+        lists: parking_lot::Mutex<usize>,
         stale: parking_lot::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
     }
 
@@ -307,6 +322,7 @@ mod tests {
             row
         }
         async fn list(&self, tenant: &TenantId) -> Result<Vec<Endpoint>, Error> {
+            *self.lists.lock() += 1;
             self.inner.list(tenant).await
         }
         async fn set_disabled(&self, t: &TenantId, id: Uuid, d: bool) -> Result<(), Error> {
@@ -422,14 +438,57 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn matching_is_cached_per_tenant_and_dropped_on_create_disable_or_delete() {
+        let (spy, reg, ep, acme) = spied().await;
+        let ids = |v: Vec<Endpoint>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(ids(reg.matching(&acme, "a.b").await.unwrap()), [ep.id]);
+        assert_eq!(ids(reg.matching(&acme, "c.d").await.unwrap()), [ep.id]);
+        assert_eq!(*spy.lists.lock(), 1, "the second was served from the cache");
+        // Tenancy: another tenant gets its own (empty) list, never acme's.
+        let globex = TenantId::new("globex").unwrap();
+        assert!(reg.matching(&globex, "a.b").await.unwrap().is_empty());
+        assert_eq!(*spy.lists.lock(), 2);
+
+        // Created through a clone of the registry: seen at once.
+        let (second, _) = reg
+            .clone()
+            .create(&acme, "http://127.0.0.1:9/other", vec!["a.b".into()])
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(reg.matching(&acme, "a.b").await.unwrap()),
+            [ep.id, second.id]
+        );
+        assert_eq!(ids(reg.matching(&acme, "c.d").await.unwrap()), [ep.id]);
+        assert!(reg.matching(&globex, "a.b").await.unwrap().is_empty());
+
+        // Disabled behind the registry's back (another process): seen within the TTL.
+        spy.inner.set_disabled(&acme, ep.id, true).await.unwrap();
+        tokio::time::advance(ENDPOINT_CACHE_TTL - Duration::from_millis(1)).await;
+        assert_eq!(reg.matching(&acme, "c.d").await.unwrap().len(), 1, "stale");
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(reg.matching(&acme, "c.d").await.unwrap().is_empty());
+
+        // Through the registry: at once.
+        reg.set_disabled(&acme, second.id, true).await.unwrap();
+        assert!(reg.matching(&acme, "a.b").await.unwrap().is_empty());
+        reg.set_disabled(&acme, second.id, false).await.unwrap();
+        assert_eq!(ids(reg.matching(&acme, "a.b").await.unwrap()), [second.id]);
+        reg.delete(&acme, second.id).await.unwrap();
+        assert!(reg.matching(&acme, "a.b").await.unwrap().is_empty());
+    }
+
     #[tokio::test]
     async fn a_zero_ttl_reads_every_time() {
         let (spy, reg, ep, acme) = spied().await;
         let reg = reg.with_cache_ttl(Duration::ZERO);
         for _ in 0..3 {
             reg.open(&acme, ep.id).await.unwrap().unwrap();
+            reg.matching(&acme, "a.b").await.unwrap();
         }
         assert_eq!(*spy.gets.lock(), 3);
+        assert_eq!(*spy.lists.lock(), 3);
     }
 
     #[tokio::test]

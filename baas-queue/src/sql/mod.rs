@@ -208,7 +208,7 @@ impl SqlQueue {
             .and(Expr::col(M::VisibleAt).gt(now))
     }
 
-    async fn enqueue_in<C: ConnectionTrait>(
+    async fn enqueue_one_in<C: ConnectionTrait>(
         &self,
         conn: &C,
         queue: &str,
@@ -471,6 +471,87 @@ impl SqlQueue {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// Insert `messages` (none with a dedupe key) in one statement on `conn`.
+    async fn insert_all<C: ConnectionTrait>(
+        conn: &C,
+        queue: &str,
+        messages: Vec<NewMessage>,
+        now: i64,
+    ) -> QueueResult<Vec<Enqueued>> {
+        let mut stmt = Self::insert_messages();
+        let mut out = Vec::with_capacity(messages.len());
+        for message in messages {
+            let id = MessageId::new();
+            stmt.values_panic(Self::message_row(queue, id, message, now)?);
+            out.push(Enqueued {
+                id,
+                duplicate: false,
+            });
+        }
+        conn.execute(&stmt).await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    /// The database the messages are kept in.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Enqueue `messages` on `queue` inside `tx`, a transaction the caller opened on
+    /// [`SqlQueue::database`], so they commit — or roll back — with the caller's own
+    /// writes (no outbox hop needed). Validation, dedupe and outcomes are
+    /// [`Queue::enqueue_batch`]'s. The messages become reservable when the caller
+    /// commits; call [`SqlQueue::notify_enqueued`] after the commit so that waiting
+    /// reservers look at once rather than at their next poll.
+    ///
+    /// ```
+    /// use baas_queue::{Queue, NewMessage, Reserve};
+    /// use baas_queue::sql::SqlQueue;
+    /// use baas_queue::core::TenantId;
+    /// use std::time::Duration;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let db = baas_store::Database::connect("sqlite::memory:").await?;
+    /// let queue = SqlQueue::new(db.clone());
+    /// queue.migrate().await?;
+    /// let acme = TenantId::new("acme")?;
+    /// let tx = db.begin().await?;
+    /// // … the caller's own writes on `tx.connection()` …
+    /// queue.enqueue_in(tx.connection(), "jobs", vec![NewMessage::new(acme, "hi")]).await?;
+    /// tx.commit().await?;
+    /// queue.notify_enqueued();
+    /// let d = queue.reserve("jobs", Reserve::new(10, Duration::from_secs(30))).await?;
+    /// assert_eq!(d.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn enqueue_in(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        queue: &str,
+        messages: Vec<NewMessage>,
+    ) -> QueueResult<Vec<Enqueued>> {
+        validate_queue_name(queue)?;
+        validate_batch(&messages)?;
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.now();
+        if messages.iter().all(|m| m.dedupe_key.is_none()) {
+            return Self::insert_all(tx, queue, messages, now).await;
+        }
+        let mut out = Vec::with_capacity(messages.len());
+        for message in messages {
+            out.push(self.enqueue_one_in(tx, queue, message, now).await?);
+        }
+        Ok(out)
+    }
+
+    /// Wake this queue's waiting reservers (after committing an
+    /// [`enqueue_in`](SqlQueue::enqueue_in)).
+    pub fn notify_enqueued(&self) {
+        self.wake.notify_waiters();
+    }
+
     async fn settle(&self, stmt: sea_orm::sea_query::UpdateStatement) -> QueueResult<()> {
         let r = self.db.connection().execute(&stmt).await.map_err(db_err)?;
         if r.rows_affected() == 1 {
@@ -493,11 +574,11 @@ impl Queue for SqlQueue {
         let now = self.now();
         let out = if message.dedupe_key.is_some() {
             let tx = self.db.connection().begin().await.map_err(db_err)?;
-            let out = self.enqueue_in(&tx, queue, message, now).await?;
+            let out = self.enqueue_one_in(&tx, queue, message, now).await?;
             tx.commit().await.map_err(db_err)?;
             out
         } else {
-            self.enqueue_in(self.db.connection(), queue, message, now)
+            self.enqueue_one_in(self.db.connection(), queue, message, now)
                 .await?
         };
         self.wake.notify_waiters();
@@ -518,24 +599,14 @@ impl Queue for SqlQueue {
         if messages.iter().all(|m| m.dedupe_key.is_none()) {
             // No dedupe claims to make: every row in one statement (atomic by itself),
             // instead of one statement per message.
-            let mut stmt = Self::insert_messages();
-            let mut out = Vec::with_capacity(messages.len());
-            for message in messages {
-                let id = MessageId::new();
-                stmt.values_panic(Self::message_row(queue, id, message, now)?);
-                out.push(Enqueued {
-                    id,
-                    duplicate: false,
-                });
-            }
-            self.db.connection().execute(&stmt).await.map_err(db_err)?;
+            let out = Self::insert_all(self.db.connection(), queue, messages, now).await?;
             self.wake.notify_waiters();
             return Ok(out);
         }
         let tx = self.db.connection().begin().await.map_err(db_err)?;
         let mut out = Vec::with_capacity(messages.len());
         for message in messages {
-            out.push(self.enqueue_in(&tx, queue, message, now).await?);
+            out.push(self.enqueue_one_in(&tx, queue, message, now).await?);
         }
         tx.commit().await.map_err(db_err)?;
         self.wake.notify_waiters();

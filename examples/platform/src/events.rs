@@ -7,7 +7,9 @@ use baas_core::{Error, MasterKey, SharedClock};
 use baas_notify::dispatch::DispatcherBuilder;
 use baas_notify::http::NotifyState;
 use baas_notify::providers::{LogChannel, SmtpChannel, SmtpConfig, WebhookChannel};
-use baas_notify::store::sql::{Migrator, SqlDeliveryLog, SqlEndpointStore, SqlPreferenceStore};
+use baas_notify::store::sql::{
+    Migrator, SqlDeliveryLog, SqlEndpointStore, SqlIntake, SqlPreferenceStore,
+};
 use baas_notify::{
     ChannelKind, Dispatcher, Notifier, RetrySchedule, TargetPolicy, TemplateSource, Templates,
     WebhookEndpoints,
@@ -68,7 +70,10 @@ pub async fn start(
     )
     .with_clock(clock.clone());
     let templates = Arc::new(templates()?);
-    let notifier = Notifier::new(
+    // The SQL queue shares `db` (storage::open_queue): record and enqueue in one
+    // transaction, concurrent requests grouped into one commit.
+    let intake = SqlIntake::for_queue(&queue);
+    let mut notifier = Notifier::new(
         log.clone(),
         Arc::new(SqlPreferenceStore::new(db.clone())),
         templates.clone(),
@@ -77,6 +82,9 @@ pub async fn start(
     .with_endpoints(endpoints.clone())
     .mandatory_categories(["security"])
     .with_clock(clock.clone());
+    if let Some(intake) = intake {
+        notifier = notifier.with_intake(Arc::new(intake));
+    }
     let dispatcher = providers(config, Dispatcher::builder(log, templates), policy)?
         .schedule(
             ChannelKind::Webhook,

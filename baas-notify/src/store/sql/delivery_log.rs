@@ -101,7 +101,7 @@ impl SqlDeliveryLog {
 
 /// Keys (or settlements) per statement: two bound values each, and an `OR` chain well
 /// inside SQLite's expression depth limit (1000).
-const CHUNK: usize = 200;
+pub(super) const CHUNK: usize = 200;
 
 /// Attempts per `INSERT` (nine bound values each: under SQLite's and Postgres' limits).
 const ATTEMPT_CHUNK: usize = 500;
@@ -150,7 +150,7 @@ fn attempt_insert<'a>(rows: impl Iterator<Item = (&'a TenantId, &'a Attempt)>) -
     insert
 }
 
-const COLUMNS: [N; 13] = [
+pub(super) const COLUMNS: [N; 13] = [
     N::Id,
     N::Tenant,
     N::Recipient,
@@ -166,11 +166,31 @@ const COLUMNS: [N; 13] = [
     N::UpdatedAt,
 ];
 
-fn select() -> SelectStatement {
+/// `n` in [`COLUMNS`]' order.
+pub(super) fn notification_row(n: &Notification) -> Result<[SimpleExpr; 13], Error> {
+    let data = serde_json::to_string(&n.data).map_err(|_| Error::invalid("data is not JSON"))?;
+    Ok([
+        n.id.to_string().into(),
+        n.tenant.as_str().into(),
+        n.recipient.as_str().into(),
+        n.channel.as_str().into(),
+        n.category.as_str().into(),
+        n.template.clone().into(),
+        n.locale.as_str().into(),
+        data.into(),
+        n.idempotency_key.clone().into(),
+        n.status.as_str().into(),
+        i32::try_from(n.attempts).unwrap_or(i32::MAX).into(),
+        millis(n.created_at).into(),
+        millis(n.updated_at).into(),
+    ])
+}
+
+pub(super) fn select() -> SelectStatement {
     Query::select().columns(COLUMNS).from(N::Table).to_owned()
 }
 
-fn read(row: &QueryResult) -> Result<Notification, Error> {
+pub(super) fn read(row: &QueryResult) -> Result<Notification, Error> {
     let s = |c: &str| row.try_get::<String>("", c).map_err(db);
     let o = |c: &str| row.try_get::<Option<String>>("", c).map_err(db);
     let i = |c: &str| row.try_get::<i64>("", c).map_err(db);
@@ -196,26 +216,10 @@ fn read(row: &QueryResult) -> Result<Notification, Error> {
 #[async_trait]
 impl DeliveryLog for SqlDeliveryLog {
     async fn insert(&self, n: &Notification) -> Result<Inserted, Error> {
-        let data =
-            serde_json::to_string(&n.data).map_err(|_| Error::invalid("data is not JSON"))?;
         let stmt = Query::insert()
             .into_table(N::Table)
             .columns(COLUMNS)
-            .values_panic([
-                n.id.to_string().into(),
-                n.tenant.as_str().into(),
-                n.recipient.as_str().into(),
-                n.channel.as_str().into(),
-                n.category.as_str().into(),
-                n.template.clone().into(),
-                n.locale.as_str().into(),
-                data.into(),
-                n.idempotency_key.clone().into(),
-                n.status.as_str().into(),
-                i32::try_from(n.attempts).unwrap_or(i32::MAX).into(),
-                millis(n.created_at).into(),
-                millis(n.updated_at).into(),
-            ])
+            .values_panic(notification_row(n)?)
             .to_owned();
         match self.db.connection().execute(&stmt).await.map_err(db) {
             Ok(_) => Ok(Inserted {

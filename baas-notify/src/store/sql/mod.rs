@@ -23,11 +23,13 @@ use baas_store::sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod delivery_log;
 mod endpoints;
+mod intake;
 mod migration;
 mod preferences;
 
 pub use delivery_log::SqlDeliveryLog;
 pub use endpoints::SqlEndpointStore;
+pub use intake::{MAX_GROUP, SqlIntake};
 pub use preferences::SqlPreferenceStore;
 
 /// baas-notify's migrations. Run with
