@@ -2,11 +2,17 @@
 //! `BAAS_TEST_S3_ENDPOINT` (with `BAAS_TEST_S3_BUCKET`, `BAAS_TEST_S3_ACCESS_KEY_ID`,
 //! `BAAS_TEST_S3_SECRET_ACCESS_KEY`) is set — each next to a raw baseline doing the
 //! same work in the same run: a raw object_store put (plus, with the SQL ledger, a raw
-//! insert of the same metadata row) and a raw object_store get.
+//! insert of the same metadata row) and a raw object_store get. The ledger is SQLite,
+//! opened through [`baas_store::Database`] as an application opens it.
 //!
 //! ```text
-//! cargo bench -p baas-store --bench blob -- --warm-up-time 1 --measurement-time 2
+//! eval "$(scripts/services.sh env)"   # for S3 (SeaweedFS); needs --all-features
+//! cargo bench -p baas-store --all-features --bench blob -- --warm-up-time 1 --measurement-time 3 4KiB
 //! ```
+//!
+//! With `BAAS_BENCH_BLOB_PARTS=1` the groups `blob_local_parts` and `blob_s3_parts` also
+//! time the steps of a 4 KiB put and get alone (ledger read, ledger commit, the raw
+//! metadata insert, object put, object put + delete), to see where the time goes.
 
 use std::sync::Arc;
 
@@ -71,26 +77,12 @@ async fn setup(objects: impl FnOnce(&tempfile::TempDir) -> Arc<dyn ObjectStore>)
     let raw = objects(&dir);
     #[cfg(feature = "sql")]
     let (ledger, db): (Arc<dyn BlobLedger>, _) = {
-        use sea_orm_migration::MigratorTrait;
-        struct M;
-        impl MigratorTrait for M {
-            fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-                vec![
-                    Box::new(baas_store::blob::migration::Migration),
-                    Box::new(baas_store::blob::migration_versions::Migration),
-                ]
-            }
-        }
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
-        // As the framework's Database opens SQLite: WAL, synchronous = NORMAL.
-        let mut options = sea_orm::ConnectOptions::new(url);
-        options.max_connections(1);
-        let db = sea_orm::Database::connect(options).await.expect("sqlite");
-        use sea_orm::ConnectionTrait as _;
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-            .await
-            .expect("pragmas");
-        M::up(&db, None).await.expect("migrate");
+        // Opened as an application opens it: the framework's `Database` (WAL,
+        // synchronous = NORMAL, no ping per pooled statement) with its migrations.
+        let url = format!("sqlite://{}", dir.path().join("b.db").display());
+        let db = baas_store::Database::connect(&url).await.expect("sqlite");
+        db.migrate().await.expect("migrate");
+        let db = db.connection().clone();
         (
             Arc::new(baas_store::blob::SqlBlobLedger::new(db.clone())),
             db,
@@ -141,6 +133,11 @@ async fn raw_put(s: &Setup, path: &Path, data: &Bytes, n: u64) {
         }
         w.finish().await.expect("finish");
     }
+    raw_insert(s, n, data.len()).await;
+}
+
+/// The metadata row of the raw baseline's put (nothing without the SQL ledger).
+async fn raw_insert(s: &Setup, n: u64, len: usize) {
     #[cfg(feature = "sql")]
     {
         use baas_store::blob::migration::BlobObjects as O;
@@ -159,7 +156,7 @@ async fn raw_put(s: &Setup, path: &Path, data: &Bytes, n: u64) {
             .values_panic([
                 "raw".into(),
                 format!("k{n}").into(),
-                (data.len() as i64).into(),
+                (len as i64).into(),
                 "application/octet-stream".into(),
                 "00".repeat(32).into(),
                 0i64.into(),
@@ -173,17 +170,112 @@ async fn raw_put(s: &Setup, path: &Path, data: &Bytes, n: u64) {
         s.db.execute(&stmt).await.expect("raw insert");
     }
     #[cfg(not(feature = "sql"))]
-    let _ = n;
+    let _ = (s, n, len);
 }
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let parts = std::env::var_os("BAAS_BENCH_BLOB_PARTS").is_some();
     let s = rt.block_on(setup(local));
     bench_on(c, &rt, &s, "blob_local");
+    if parts {
+        bench_parts(c, &rt, &s, "blob_local_parts");
+    }
     if let Some(raw) = s3() {
         let s = rt.block_on(setup(move |_| raw));
         bench_on(c, &rt, &s, "blob_s3");
+        if parts {
+            bench_parts(c, &rt, &s, "blob_s3_parts");
+        }
     }
+}
+
+/// The steps a 4 KiB put or get is made of, each alone (with `BAAS_BENCH_BLOB_PARTS`
+/// set): the ledger's read and its commit of a replacement, the raw baseline's
+/// metadata insert, and the object store's put and delete.
+fn bench_parts(c: &mut Criterion, rt: &tokio::runtime::Runtime, s: &Setup, group: &str) {
+    let tenant = TenantId::new("parts").expect("tenant");
+    let data = Bytes::from(vec![7u8; 4 << 10]);
+    let ledger = s.store.ledger().clone();
+    let meta = rt.block_on(async {
+        s.store
+            .put(&tenant, "p", "application/octet-stream", body(&data))
+            .await
+            .expect("put")
+            .meta
+    });
+    let mut group = c.benchmark_group(group);
+    group.bench_function("ledger_get", |b| {
+        b.to_async(rt).iter(|| async {
+            ledger.get(&tenant, "p").await.expect("get").expect("meta");
+        });
+    });
+    group.bench_function("ledger_commit_replace", |b| {
+        b.to_async(rt).iter(|| async {
+            ledger
+                .commit(&tenant, &meta, None, Some(u64::MAX / 4))
+                .await
+                .expect("commit");
+        });
+    });
+    group.bench_function("raw_insert", |b| {
+        b.to_async(rt).iter(|| raw_insert(s, 0, data.len()));
+    });
+    let path = Path::from("parts/x");
+    group.bench_function("object_put", |b| {
+        b.to_async(rt).iter(|| async {
+            s.raw.put(&path, data.clone().into()).await.expect("put");
+        });
+    });
+    group.bench_function("object_put_then_delete", |b| {
+        b.to_async(rt).iter(|| async {
+            s.raw.put(&path, data.clone().into()).await.expect("put");
+            s.raw.delete(&path).await.expect("delete");
+        });
+    });
+    // Fresh keys: a put that replaces nothing, next to a raw put to a fresh path.
+    let mut n = 0u64;
+    group.bench_function("store_put_new_key", |b| {
+        b.to_async(rt).iter(|| {
+            n += 1;
+            let (tenant, data) = (&tenant, data.clone());
+            async move {
+                s.store
+                    .put(
+                        tenant,
+                        &format!("new/{n}"),
+                        "application/octet-stream",
+                        body(&data),
+                    )
+                    .await
+                    .expect("put");
+            }
+        });
+    });
+    let mut n = 0u64;
+    group.bench_function("raw_put_new_path", |b| {
+        b.to_async(rt).iter(|| {
+            n += 1;
+            let data = data.clone();
+            async move { raw_put(s, &Path::from(format!("parts/new/{n}")), &data, 100 + n).await }
+        });
+    });
+    group.finish();
+    rt.block_on(async {
+        s.store.wait_for_discards().await;
+        for prefix in ["parts", "tenants/parts"] {
+            let paths = s
+                .raw
+                .list(Some(&Path::from(prefix)))
+                .map_ok(|m| m.location)
+                .boxed();
+            s.raw
+                .delete_stream(paths)
+                .try_collect::<Vec<_>>()
+                .await
+                .expect("clean up");
+        }
+    });
 }
 
 fn bench_on(c: &mut Criterion, rt: &tokio::runtime::Runtime, s: &Setup, group: &str) {

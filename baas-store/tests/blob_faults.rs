@@ -12,8 +12,8 @@ use baas_store::blob::{
     UploadId, UrlSigner, Usage, body_from_bytes,
 };
 use futures::{StreamExt as _, TryStreamExt as _};
-use object_store::ObjectStore;
 use object_store::memory::InMemory;
+use object_store::{ObjectStore, ObjectStoreExt as _};
 
 /// A memory ledger whose commits can be made to fail, or held at a gate.
 #[derive(Debug, Default)]
@@ -114,6 +114,7 @@ async fn read(store: &ObjectBlobStore, t: &TenantId, key: &str) -> Vec<u8> {
 
 /// Every stored byte belongs to exactly the versions the ledger names.
 async fn ledger_and_bytes_agree(f: &Fixture, t: &TenantId) {
+    f.store.wait_for_discards().await;
     let mut stored: Vec<String> = f
         .objects
         .list(Some(&format!("tenants/{t}").into()))
@@ -172,6 +173,36 @@ async fn a_failed_replace_keeps_the_old_object() {
             "part size {part_size}"
         );
         assert_eq!(f.store.usage(&t).await.unwrap().bytes_reserved, 0);
+        ledger_and_bytes_agree(&f, &t).await;
+    }
+}
+
+#[tokio::test]
+async fn a_replace_deletes_the_old_version_once_its_clean_up_is_done() {
+    for part_size in [1 << 20, 4] {
+        // One put, then multipart.
+        let f = fixture(part_size);
+        let t = TenantId::new("acme").unwrap();
+        let first = f
+            .store
+            .put(&t, "k", "text/plain", body_from_bytes("old bytes"))
+            .await
+            .unwrap();
+        let second = f
+            .store
+            .put(&t, "k", "text/plain", body_from_bytes("new bytes!"))
+            .await
+            .unwrap();
+        assert!(!second.created);
+        assert_ne!(first.meta.version, second.meta.version);
+        assert_eq!(read(&f.store, &t, "k").await, b"new bytes!");
+        f.store.wait_for_discards().await;
+        let old = format!("tenants/{t}/blobs/{}", first.meta.version);
+        let err = f.objects.head(&old.into()).await.unwrap_err();
+        assert!(
+            matches!(err, object_store::Error::NotFound { .. }),
+            "the replaced version is gone: {err}"
+        );
         ledger_and_bytes_agree(&f, &t).await;
     }
 }

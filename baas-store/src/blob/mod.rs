@@ -50,6 +50,7 @@
 //! # }
 //! ```
 
+mod discard;
 mod error;
 mod key;
 /// The migration creating the SQL ledger's tables (`m20261127_000100_blobs`).

@@ -21,6 +21,7 @@ use object_store::{
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
+use super::discard::{Discards, delete_quietly};
 use super::error::{BlobError, from_object_store};
 use super::key::{data_path, validate_content_type, validate_key, validate_prefix, version_path};
 use super::quota::{BlobLedger, Committed, MemoryBlobLedger, Reservation};
@@ -43,6 +44,9 @@ const PART_CONCURRENCY: usize = 2;
 /// Chunk size for reading local files.
 const FILE_CHUNK: u64 = 256 << 10;
 
+/// Reads of at most this many bytes fetch the range whole instead of streaming it.
+const SMALL_READ: u64 = 64 << 10;
+
 /// A [`BlobStore`] over an [`ObjectStore`].
 ///
 /// Every put writes a new version at `tenants/<tenant>/blobs/<version>`; the metadata
@@ -53,17 +57,22 @@ const FILE_CHUNK: u64 = 256 << 10;
 /// a failed replace never touches the old object, and puts and deletes of one key
 /// racing on any number of processes leave the ledger and the bytes agreeing (a crash
 /// between the write and the commit can leave unreferenced bytes, never a dangling
-/// entry).
+/// entry). A delete removes the bytes before it returns; a replacing put answers
+/// once its commit is done and deletes the replaced version in the background (no read
+/// through the store can reach it any more): [`wait_for_discards`](Self::wait_for_discards)
+/// waits for those deletions, as a process should before it exits.
 ///
 /// An upload streams: the first part is buffered (up to the part size); a small object
-/// is then written with one `put` and committed with a quota check, a larger one with
+/// is then written with one `put` and committed with a quota check (one ledger
+/// transaction, no reservation round trip), a larger one with
 /// a multipart upload that reserves quota as it goes and whose staged parts are
 /// discarded if anything fails. Reservations of a process that dies mid-upload expire
 /// after [`with_reservation_lease`](Self::with_reservation_lease) (run
 /// [`spawn_reconciler`]).
 ///
-/// With S3, signed URLs are presigned for the current version: after a replace or a
-/// delete, an older URL answers 404.
+/// With S3, signed URLs are presigned for the current version: after a delete, an older
+/// URL answers 404; after a replace, once the replaced version's background deletion
+/// is done.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -94,6 +103,7 @@ pub struct ObjectBlobStore {
     part_size: usize,
     reserve_step: u64,
     reservation_lease: Duration,
+    discards: Arc<Discards>,
     backend: &'static str,
 }
 
@@ -125,6 +135,7 @@ impl ObjectBlobStore {
             part_size: DEFAULT_PART_SIZE,
             reserve_step: DEFAULT_RESERVE_STEP,
             reservation_lease: DEFAULT_RESERVATION_LEASE,
+            discards: Arc::default(),
             backend: "object_store",
         }
     }
@@ -234,27 +245,13 @@ impl ObjectBlobStore {
         Ok(released)
     }
 
-    /// Delete the bytes of an object the ledger no longer names (replaced or
-    /// deleted). Best effort: a failure leaves unreferenced bytes, never a dangling
-    /// ledger entry.
-    async fn discard(&self, tenant: &TenantId, old: &BlobMeta) {
-        let path = data_path(tenant, &old.key, &old.version);
-        match self.store.delete(&path).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(err) => {
-                tracing::warn!(tenant = %tenant, error = %err, "could not delete the bytes of a replaced or deleted object");
-            }
-        }
-    }
-
-    /// Remove bytes that were written but never committed.
-    async fn discard_path(&self, tenant: &TenantId, path: &Path) {
-        match self.store.delete(path).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(err) => {
-                tracing::warn!(tenant = %tenant, error = %err, "could not remove an uncommitted object");
-            }
-        }
+    /// Wait until the bytes of every version replaced so far are deleted. A put
+    /// deletes the version it replaced in the background, after it has answered
+    /// (see [`put`](BlobStore::put)); call this before the process exits (or before
+    /// inspecting the object store directly), else a replaced version whose deletion
+    /// was cut short stays behind as unreferenced bytes.
+    pub async fn wait_for_discards(&self) {
+        self.discards.wait().await;
     }
 
     /// Stream `body` to `path` as a multipart upload, reserving quota as it goes.
@@ -499,7 +496,10 @@ impl BlobStore for ObjectBlobStore {
             let failure = match committed {
                 Ok(Committed::Stored { replaced }) => {
                     if let Some(old) = &replaced {
-                        self.discard(tenant, old).await;
+                        // No one reaches the old version any more: its bytes go in the
+                        // background, the caller does not wait for them.
+                        let old_path = data_path(tenant, &old.key, &old.version);
+                        self.discards.discard(&self.store, tenant, old_path).await;
                     }
                     tracing::debug!(tenant = %tenant, key, size, "blob stored");
                     crate::telemetry::blob_bytes("in", size);
@@ -513,7 +513,7 @@ impl BlobStore for ObjectBlobStore {
             };
             // Nothing is recorded: the new version is no one's, remove it. The previous
             // object (if any) is untouched.
-            self.discard_path(tenant, &path).await;
+            delete_quietly(self.store.as_ref(), tenant, &path).await;
             if let Some(mut held) = reservation {
                 held.release().await?;
             }
@@ -540,11 +540,42 @@ impl BlobStore for ObjectBlobStore {
                     ),
                     None => None,
                 };
+                let path = data_path(tenant, key, &meta.version);
+                let want = resolved.clone().unwrap_or(0..meta.size);
+                if (1..=SMALL_READ).contains(&(want.end - want.start)) {
+                    // Small: read it whole in one step (one blocking task on local
+                    // files, one request on S3) instead of opening, then streaming.
+                    let bytes = match self
+                        .store
+                        .get_ranges(&path, std::slice::from_ref(&want))
+                        .await
+                    {
+                        Ok(mut parts) if parts.len() == 1 => parts.remove(0),
+                        Ok(_) => return Err(Error::internal("object store returned no range")),
+                        Err(object_store::Error::NotFound { .. }) if !retried => {
+                            retried = true;
+                            continue;
+                        }
+                        Err(err) => return Err(from_object_store(err)),
+                    };
+                    if bytes.len() as u64 != want.end - want.start {
+                        return Err(Error::new(
+                            ErrorKind::Conflict,
+                            "object is being replaced; try again",
+                        ));
+                    }
+                    crate::telemetry::blob_bytes("out", bytes.len() as u64);
+                    return Ok(BlobBody {
+                        meta,
+                        range: want,
+                        partial: resolved.is_some(),
+                        body: futures::stream::once(futures::future::ready(Ok(bytes))).boxed(),
+                    });
+                }
                 let options = GetOptions {
                     range: resolved.clone().map(GetRange::Bounded),
                     ..GetOptions::default()
                 };
-                let path = data_path(tenant, key, &meta.version);
                 let result = match self.store.get_opts(&path, options).await {
                     Ok(result) => result,
                     // Replaced or deleted between the ledger read and the fetch: look again.
@@ -596,7 +627,8 @@ impl BlobStore for ObjectBlobStore {
             // The ledger decides; then the bytes of exactly the version it forgot go.
             match self.ledger.remove(tenant, key).await? {
                 Some(old) => {
-                    self.discard(tenant, &old).await;
+                    let old_path = data_path(tenant, &old.key, &old.version);
+                    delete_quietly(self.store.as_ref(), tenant, &old_path).await;
                     Ok(true)
                 }
                 None => Ok(false),

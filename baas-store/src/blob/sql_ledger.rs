@@ -236,13 +236,16 @@ impl BlobLedger for SqlBlobLedger {
             Some(upload) => take_reservation(&txn, tenant, upload).await?,
             None => 0,
         };
+        // Under the row lock, one statement moves the usage and, when it grows against a
+        // limit, checks it: used + delta + (reserved - own) <= limit, else no row is
+        // touched and nothing is recorded.
         if let Some(limit) = limit
             && delta > 0
         {
-            // Under the row lock: used + delta + (reserved - own) <= limit.
-            let check = Query::select()
-                .column(U::Tenant)
-                .from(U::Table)
+            let stmt = Query::update()
+                .table(U::Table)
+                .value(U::BytesUsed, Expr::col(U::BytesUsed).add(delta))
+                .value(U::BytesReserved, Expr::col(U::BytesReserved).sub(own))
                 .and_where(Expr::col(U::Tenant).eq(tenant.as_str()))
                 .and_where(
                     Expr::col(U::BytesUsed)
@@ -251,10 +254,12 @@ impl BlobLedger for SqlBlobLedger {
                         .lte(to_i64(limit)),
                 )
                 .to_owned();
-            if txn.query_one(&check).await.map_err(from_db)?.is_none() {
+            if txn.execute(&stmt).await.map_err(from_db)?.rows_affected() != 1 {
                 txn.rollback().await.map_err(from_db)?;
                 return Ok(Committed::OverQuota);
             }
+        } else {
+            add_usage(&txn, tenant, delta, -own).await?;
         }
         let version = (!meta.version.is_empty()).then(|| meta.version.clone());
         let values = [
@@ -292,7 +297,6 @@ impl BlobLedger for SqlBlobLedger {
                 .to_owned();
             txn.execute(&stmt).await.map_err(from_db)?;
         }
-        add_usage(&txn, tenant, delta, -own).await?;
         txn.commit().await.map_err(from_db)?;
         Ok(Committed::Stored { replaced: old })
     }

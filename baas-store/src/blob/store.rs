@@ -208,7 +208,9 @@ pub const MAX_LIST_LIMIT: usize = 1000;
 ///   limit, the quota or a failing backend. A failed replace never loses the old object.
 /// - **Races**: concurrent puts and deletes of one key end with the ledger and the
 ///   stored bytes agreeing: the key holds the last committed put, or nothing after the
-///   last delete.
+///   last delete. (A backend may delete the bytes of a replaced version in the
+///   background after the put has answered; no read through the store reaches them
+///   meanwhile.)
 /// - **Quota**: concurrent uploads of one tenant never together exceed
 ///   [`BlobLimits::tenant_quota_bytes`]. A replacement is measured against the quota
 ///   with the object it replaces credited: replacing an object by one of the same size
