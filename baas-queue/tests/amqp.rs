@@ -174,6 +174,74 @@ async fn enqueue_reserve_ack_round_trip() {
     .await;
 }
 
+/// `ack_batch` acks a group with one `multiple` ack only when the group is exactly the
+/// channel's oldest open deliveries: a group above a delivery still held, or beside one
+/// still buffered, must leave those alone (an over-reaching multiple ack would settle
+/// them, and their own ack would then close the channel).
+#[tokio::test]
+async fn ack_batch_never_settles_a_delivery_outside_the_batch() {
+    let Some(config) = config() else { return };
+    with_queues(config.with_prefetch(16), 1, |queue, names| async move {
+        let q = &names[0];
+        let messages = (0..10)
+            .map(|i| NewMessage::new(acme(), format!("m{i}")))
+            .collect();
+        queue.enqueue_batch(q, messages).await.unwrap();
+        let mut held = Vec::new();
+        while held.len() < 6 {
+            let got = queue.reserve(q, reserve(6 - held.len())).await.unwrap();
+            assert!(!got.is_empty(), "the messages arrive");
+            held.extend(got);
+        }
+        // Oldest held first: deliveries arrive in tag order on the consumer's channel.
+        // A group without the oldest held delivery: acked one by one.
+        let outcomes = queue
+            .ack_batch(&[held[2].lease.clone(), held[3].lease.clone()])
+            .await;
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        // The oldest two: a run of the lowest open tags (one multiple ack); held[4] and
+        // held[5] and the buffered rest stay unacknowledged.
+        let outcomes = queue
+            .ack_batch(&[held[1].lease.clone(), held[0].lease.clone()])
+            .await;
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        // Had the multiple ack reached held[4], acking it now would be an unknown tag
+        // and close the channel, failing this ack or the next reserve.
+        queue.ack(&held[4].lease).await.unwrap();
+        let outcomes = queue
+            .ack_batch(&[held[5].lease.clone(), held[0].lease.clone()])
+            .await;
+        assert!(outcomes[0].is_ok(), "{outcomes:?}");
+        assert!(
+            outcomes[1].as_ref().unwrap_err().is_lease_lost(),
+            "acked already"
+        );
+        let mut rest = Vec::new();
+        while rest.len() < 4 {
+            let got = queue.reserve(q, reserve(4 - rest.len())).await.unwrap();
+            assert!(!got.is_empty(), "the 4 not yet reserved are still there");
+            rest.extend(got);
+        }
+        let leases: Vec<_> = rest.iter().map(|d| d.lease.clone()).collect();
+        let outcomes = queue.ack_batch(&leases).await;
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        let stats = queue.stats(q).await.unwrap();
+        assert_eq!(
+            stats.depth,
+            Some(0),
+            "every message settled once, none lost"
+        );
+        assert!(
+            queue
+                .reserve(q, Reserve::new(10, Duration::from_secs(30)))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn expired_lease_is_requeued_and_its_tag_never_acked() {
     let Some(config) = config() else { return };

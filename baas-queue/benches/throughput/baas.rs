@@ -31,10 +31,16 @@ pub(crate) fn worker_config(mode: Mode, batch: usize) -> WorkerConfig {
         Mode::Single => (1, 1),
         Mode::Batched => (batch, batch),
     };
+    let defaults = WorkerConfig::default();
+    let gather = std::env::var("BENCH_GATHER_US")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(defaults.gather, Duration::from_micros);
     WorkerConfig {
         concurrency,
         batch: Some(reserve),
-        ..WorkerConfig::default()
+        gather,
+        ..defaults
     }
 }
 

@@ -22,7 +22,8 @@
 //! (default 64), `BENCH_BACKENDS` (default `memory,sqlite,postgres,amqp`), `BENCH_MODES`
 //! (default `single,batched`), `BENCH_IMPLS` (default `baas,raw,raw1`; `raw1` is the
 //! raw SQL with the backend's statement count, see `raw_sql`), `BENCH_TIMEOUT_SECS`
-//! per run (default 300). Postgres runs when `BAAS_TEST_POSTGRES_URL` is set, RabbitMQ
+//! per run (default 300), `BENCH_GATHER_US` (the worker's `WorkerConfig::gather` in µs;
+//! default: the worker's default). Postgres runs when `BAAS_TEST_POSTGRES_URL` is set, RabbitMQ
 //! when `BAAS_TEST_AMQP_URL` is; otherwise they are skipped with the reason printed.
 // A benchmark's output is its printed table.
 #![allow(clippy::print_stdout, clippy::print_stderr)]

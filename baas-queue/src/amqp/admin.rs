@@ -273,13 +273,10 @@ pub(crate) async fn purge(inner: &Inner, queue: &str) -> QueueResult<u64> {
     // Prefetched, unleased messages are waiting too, though the broker counts them as
     // delivered: ack them away.
     if let Some(prefetcher) = inner.running_prefetcher(queue).await {
-        for delivery in prefetcher.take_all() {
-            if delivery
-                .acker
-                .ack(BasicAckOptions::default())
-                .await
-                .unwrap_or(false)
-            {
+        let buffered = prefetcher.take_all();
+        let settles: Vec<_> = buffered.iter().map(|pushed| &pushed.settle).collect();
+        for outcome in super::tags::ack_all(&settles).await {
+            if outcome.unwrap_or(false) {
                 purged += 1;
             }
         }

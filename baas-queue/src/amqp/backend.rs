@@ -4,8 +4,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use baas_core::TenantId;
-use lapin::message::Delivery as AmqpDelivery;
-use lapin::options::{BasicAckOptions, BasicRejectOptions};
 use tokio::time::Instant;
 
 use super::admin;
@@ -14,6 +12,7 @@ use super::lease::Held;
 use super::names::{Names, tier_for};
 use super::publish::{Outgoing, publish_confirmed};
 use super::queue::{AmqpQueue, Inner, into_queue_error};
+use super::tags::{self, Pushed};
 use crate::error::{QueueError, QueueResult};
 use crate::queue::{
     Capabilities, DeadLetter, Delivery, Enqueued, Lease, LeaseToken, Message, MessageId,
@@ -84,20 +83,12 @@ impl AmqpQueue {
 
     /// Settle a delivery the backend will not hand out: a foreign message goes to the
     /// DLQ through the broker's own dead-lettering; a not-yet-due one hops again.
-    async fn divert(
-        &self,
-        names: &Names,
-        delivery: AmqpDelivery,
-        now: SystemTime,
-    ) -> QueueResult<()> {
+    async fn divert(&self, names: &Names, delivery: Pushed, now: SystemTime) -> QueueResult<()> {
         let Some(envelope) = Envelope::from_properties(&delivery.properties)
             .filter(|envelope| TenantId::new(&envelope.tenant).is_ok())
         else {
             tracing::warn!(queue = %names.main, "dead-lettering a message this backend did not write");
-            let _ = delivery
-                .acker
-                .reject(BasicRejectOptions { requeue: false })
-                .await;
+            let _ = delivery.settle.reject(false).await;
             return Ok(());
         };
         let due = envelope.not_before_ms.map_or(now, from_millis);
@@ -109,14 +100,11 @@ impl AmqpQueue {
         };
         match self.publish(vec![(target, envelope, &delivery.data)]).await {
             Ok(()) => {
-                let _ = delivery.acker.ack(BasicAckOptions::default()).await;
+                let _ = delivery.settle.ack().await;
                 Ok(())
             }
             Err(error) => {
-                let _ = delivery
-                    .acker
-                    .reject(BasicRejectOptions { requeue: true })
-                    .await;
+                let _ = delivery.settle.reject(true).await;
                 Err(error)
             }
         }
@@ -137,14 +125,11 @@ impl AmqpQueue {
             return Err(QueueError::LeaseLost);
         }
         if let Err(error) = self.publish(vec![(target, envelope, &held.payload)]).await {
-            let _ = held
-                .acker
-                .reject(BasicRejectOptions { requeue: true })
-                .await;
+            let _ = held.acker.reject(true).await;
             return Err(error);
         }
         self.inner.leases.settled(held.message);
-        match held.acker.ack(BasicAckOptions::default()).await {
+        match held.acker.ack().await {
             Ok(true) => Ok(()),
             // The channel died after the copy was confirmed: the broker requeued the
             // original, so the message exists twice (at least once, never lost).
@@ -159,7 +144,7 @@ impl AmqpQueue {
     fn to_delivery(
         &self,
         queue: &str,
-        delivery: AmqpDelivery,
+        delivery: Pushed,
         envelope: Envelope,
         tenant: TenantId,
         lease: Duration,
@@ -190,7 +175,7 @@ impl AmqpQueue {
             Held {
                 queue: queue.to_owned(),
                 message: envelope.id,
-                acker: delivery.acker,
+                acker: delivery.settle,
                 payload,
                 envelope: Envelope {
                     attempts: attempt,
@@ -297,7 +282,13 @@ impl Queue for AmqpQueue {
                 asked_broker = true;
                 let held = self.inner.leases.count(queue) + consumer.buffered();
                 let room = usize::from(self.inner.config.prefetch).saturating_sub(held);
-                let ready = self.inner.ready(&names.main).await?.unwrap_or(0);
+                // No room: the broker sends nothing more until something is settled, so
+                // there is nothing to ask it about.
+                let ready = if room == 0 {
+                    0
+                } else {
+                    self.inner.ready(&names.main).await?.unwrap_or(0)
+                };
                 let coming = room.min(usize::try_from(ready).unwrap_or(usize::MAX));
                 if coming > 0 {
                     settle = Some((Instant::now() + SETTLE_WAIT, coming));
@@ -356,13 +347,33 @@ impl Queue for AmqpQueue {
         self.inner.sweep_now().await;
         let held = self.take_lease(lease)?;
         self.inner.leases.settled(held.message);
-        match held.acker.ack(BasicAckOptions::default()).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(QueueError::LeaseLost),
-            Err(error) => Err(into_queue_error(
-                super::error::AmqpError::broker("basic.ack")(error).into(),
-            )),
-        }
+        acked(held.acker.ack().await)
+    }
+
+    /// Acks whose deliveries arrived on the same channel and are its oldest open ones go
+    /// as one `basic.ack` with `multiple` set (see `tags`); the rest one by one.
+    async fn ack_batch(&self, leases: &[Lease]) -> Vec<QueueResult<()>> {
+        self.inner.sweep_now().await;
+        let taken: Vec<QueueResult<Held>> = leases
+            .iter()
+            .map(|lease| {
+                let held = self.take_lease(lease)?;
+                self.inner.leases.settled(held.message);
+                Ok(held)
+            })
+            .collect();
+        let settles: Vec<_> = taken
+            .iter()
+            .filter_map(|held| held.as_ref().ok().map(|held| &held.acker))
+            .collect();
+        let mut acks = tags::ack_all(&settles).await.into_iter();
+        taken
+            .into_iter()
+            .map(|held| {
+                held?;
+                acked(acks.next().expect("one outcome per ack"))
+            })
+            .collect()
     }
 
     async fn nack(&self, lease: &Lease, retry_in: Duration) -> QueueResult<()> {
@@ -414,6 +425,18 @@ impl Queue for AmqpQueue {
 
     async fn purge(&self, queue: &str) -> QueueResult<u64> {
         admin::purge(&self.inner, queue).await
+    }
+}
+
+/// The outcome of acking a held delivery.
+fn acked(outcome: lapin::Result<bool>) -> QueueResult<()> {
+    match outcome {
+        Ok(true) => Ok(()),
+        // Its channel died: the broker requeued the delivery.
+        Ok(false) => Err(QueueError::LeaseLost),
+        Err(error) => Err(into_queue_error(
+            super::error::AmqpError::broker("basic.ack")(error).into(),
+        )),
     }
 }
 

@@ -14,7 +14,6 @@ use std::time::Duration;
 use baas_core::Error;
 use futures::StreamExt as _;
 use lapin::Channel;
-use lapin::message::Delivery;
 use lapin::options::{BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use parking_lot::Mutex;
@@ -23,12 +22,15 @@ use tokio::task::JoinHandle;
 
 use super::envelope::Envelope;
 use super::error::AmqpError;
+use super::tags::{OpenTags, Pushed};
 
 /// One queue's consumer and its buffer of pushed, not yet reserved deliveries.
 #[derive(Debug)]
 pub(crate) struct Prefetcher {
     channel: Channel,
-    buffer: Mutex<VecDeque<Delivery>>,
+    buffer: Mutex<VecDeque<Pushed>>,
+    /// The tags of this channel's deliveries not yet settled (see `tags`).
+    open: Arc<OpenTags>,
     arrived: Notify,
     alive: AtomicBool,
     pump: Mutex<Option<JoinHandle<()>>>,
@@ -58,6 +60,7 @@ impl Prefetcher {
         let this = Arc::new(Self {
             channel,
             buffer: Mutex::new(VecDeque::new()),
+            open: Arc::default(),
             arrived: Notify::new(),
             alive: AtomicBool::new(true),
             pump: Mutex::new(None),
@@ -69,7 +72,8 @@ impl Prefetcher {
                 let Some(this) = weak.upgrade() else { return };
                 match item {
                     Ok(delivery) => {
-                        this.buffer.lock().push_back(delivery);
+                        let pushed = Pushed::new(delivery, &this.open);
+                        this.buffer.lock().push_back(pushed);
                         this.arrived.notify_waiters();
                     }
                     Err(error) => {
@@ -95,14 +99,14 @@ impl Prefetcher {
 
     /// Up to `max` buffered deliveries, oldest first. Deliveries of a dead channel are
     /// dropped: the broker has requeued them already.
-    pub(crate) fn take(&self, max: usize) -> Vec<Delivery> {
+    pub(crate) fn take(&self, max: usize) -> Vec<Pushed> {
         let mut buffer = self.buffer.lock();
         let mut out = Vec::with_capacity(max.min(buffer.len()));
         while out.len() < max {
             let Some(delivery) = buffer.pop_front() else {
                 break;
             };
-            if delivery.acker.usable() {
+            if delivery.settle.usable() {
                 out.push(delivery);
             }
         }
@@ -110,7 +114,7 @@ impl Prefetcher {
     }
 
     /// Everything buffered (for purge).
-    pub(crate) fn take_all(&self) -> Vec<Delivery> {
+    pub(crate) fn take_all(&self) -> Vec<Pushed> {
         self.take(usize::MAX)
     }
 
@@ -130,7 +134,7 @@ impl Prefetcher {
     }
 
     /// Up to `max` deliveries, waiting up to `wait` for the first when none is buffered.
-    pub(crate) async fn take_or_wait(&self, max: usize, wait: Duration) -> Vec<Delivery> {
+    pub(crate) async fn take_or_wait(&self, max: usize, wait: Duration) -> Vec<Pushed> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = self.arrived.notified();

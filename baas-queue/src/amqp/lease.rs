@@ -13,13 +13,12 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use lapin::Acker;
-use lapin::options::BasicRejectOptions;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::envelope::Envelope;
+use super::tags::Tagged;
 
 /// The most messages whose lease-expiry counts are remembered (the counts only make
 /// `attempt` exact; forgetting one undercounts, never loses a message).
@@ -30,7 +29,7 @@ const MAX_REMEMBERED_EXPIRIES: usize = 100_000;
 pub(crate) struct Held {
     pub(crate) queue: String,
     pub(crate) message: Uuid,
-    pub(crate) acker: Acker,
+    pub(crate) acker: Tagged,
     pub(crate) payload: Bytes,
     pub(crate) envelope: Envelope,
     pub(crate) attempt: u32,
@@ -144,11 +143,7 @@ pub(crate) async fn requeue_expired(leases: &Leases, now: SystemTime) {
             continue; // its channel is gone and the broker has requeued it already
         }
         tracing::debug!(queue = %entry.queue, message = %entry.message, "lease expired; requeueing");
-        if let Err(error) = entry
-            .acker
-            .reject(BasicRejectOptions { requeue: true })
-            .await
-        {
+        if let Err(error) = entry.acker.reject(true).await {
             // The channel failed; closing it requeues the delivery all the same.
             tracing::warn!(queue = %entry.queue, %error, "requeue of an expired lease failed");
         }

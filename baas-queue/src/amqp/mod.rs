@@ -54,6 +54,10 @@
 //! tag already rejected is never acked (that would be a channel error closing every
 //! other delivery on the channel); such an ack reports
 //! [`QueueError::LeaseLost`](crate::QueueError::LeaseLost).
+//! [`ack_batch`](crate::Queue::ack_batch) sends one `basic.ack` with `multiple` set for
+//! the deliveries of a batch that are their channel's oldest unsettled ones — and only
+//! those: a multiple ack never reaches a delivery buffered, held by another lease or
+//! being settled elsewhere. The rest of the batch is acked one by one.
 //!
 //! **Retries and delays.** RabbitMQ cannot change a message it redelivers, nor delay a
 //! requeue. A nack therefore publishes a copy (with the attempt count) into the delay
@@ -112,6 +116,7 @@ mod management;
 mod names;
 mod publish;
 mod queue;
+mod tags;
 mod topology;
 
 pub use config::{AmqpConfig, DEFAULT_DELAY_TIERS};
