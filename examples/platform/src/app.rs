@@ -11,7 +11,7 @@ use baas_core::http::problem_rejections;
 use baas_core::idempotency::DynIdempotencyStore;
 use baas_core::stack::StandardStack;
 use baas_core::{Error, HealthRegistry, MasterKey, SharedClock};
-use baas_store::blob::{DEFAULT_SIGNED_URL_PREFIX, DynBlobStore};
+use baas_store::blob::{DEFAULT_SIGNED_URL_PREFIX, DynBlobStore, ObjectBlobStore};
 use baas_store::documents::SqlDocumentStore;
 use baas_store::idempotency::SqlIdempotencyStore;
 use baas_store::{Database, DynDocumentStore};
@@ -37,6 +37,8 @@ pub struct App {
     pub events: Events,
     /// The retention sweepers, which the worker role runs.
     pub housekeeping: Housekeeper,
+    /// The blob store, kept to wait for its background deletions at shutdown.
+    pub blobs: Arc<ObjectBlobStore>,
 }
 
 impl App {
@@ -72,6 +74,7 @@ impl App {
         };
 
         let documents: Arc<DynDocumentStore> = Arc::new(SqlDocumentStore::new(database.clone()));
+        let object_blobs = blobs.clone();
         let blobs: Arc<DynBlobStore> = blobs;
         let api = Router::new()
             .merge(ops::routes(ops))
@@ -122,6 +125,7 @@ impl App {
             queue,
             events,
             housekeeping,
+            blobs: object_blobs,
         })
     }
 }

@@ -60,8 +60,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(housekeeping) = housekeeping {
         housekeeping.abort();
     }
+    // Replaced file versions are deleted in the background; let those deletions finish
+    // (bounded), or their bytes would stay behind unreferenced.
+    let _ = tokio::time::timeout(SHUTDOWN_DISCARDS, app.blobs.wait_for_discards()).await;
     Ok(())
 }
+
+/// How long shutdown waits for the blob store's background deletions.
+const SHUTDOWN_DISCARDS: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How many deliveries one worker reserves and sends at once.
 const WORKER_BATCH: usize = 32;
