@@ -535,13 +535,24 @@ impl SqlQueue {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        let now = self.now();
+        self.enqueue_all_in(tx, queue, messages, self.now()).await
+    }
+
+    /// Insert `messages` through `conn`: in one statement when none has a dedupe key,
+    /// else one by one (then `conn` must be a transaction for the batch to be atomic).
+    async fn enqueue_all_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        queue: &str,
+        messages: Vec<NewMessage>,
+        now: i64,
+    ) -> QueueResult<Vec<Enqueued>> {
         if messages.iter().all(|m| m.dedupe_key.is_none()) {
-            return Self::insert_all(tx, queue, messages, now).await;
+            return Self::insert_all(conn, queue, messages, now).await;
         }
         let mut out = Vec::with_capacity(messages.len());
         for message in messages {
-            out.push(self.enqueue_one_in(tx, queue, message, now).await?);
+            out.push(self.enqueue_one_in(conn, queue, message, now).await?);
         }
         Ok(out)
     }
@@ -596,19 +607,17 @@ impl Queue for SqlQueue {
             return Ok(Vec::new());
         }
         let now = self.now();
-        if messages.iter().all(|m| m.dedupe_key.is_none()) {
+        let out = if messages.iter().all(|m| m.dedupe_key.is_none()) {
             // No dedupe claims to make: every row in one statement (atomic by itself),
-            // instead of one statement per message.
-            let out = Self::insert_all(self.db.connection(), queue, messages, now).await?;
-            self.wake.notify_waiters();
-            return Ok(out);
-        }
-        let tx = self.db.connection().begin().await.map_err(db_err)?;
-        let mut out = Vec::with_capacity(messages.len());
-        for message in messages {
-            out.push(self.enqueue_one_in(&tx, queue, message, now).await?);
-        }
-        tx.commit().await.map_err(db_err)?;
+            // with no transaction around it.
+            self.enqueue_all_in(self.db.connection(), queue, messages, now)
+                .await?
+        } else {
+            let tx = self.db.connection().begin().await.map_err(db_err)?;
+            let out = self.enqueue_all_in(&tx, queue, messages, now).await?;
+            tx.commit().await.map_err(db_err)?;
+            out
+        };
         self.wake.notify_waiters();
         Ok(out)
     }
