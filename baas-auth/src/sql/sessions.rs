@@ -72,14 +72,19 @@ fn decode(row: &QueryResult) -> Result<Session, AuthError> {
     })
 }
 
-/// The ids of sessions that can still be refreshed at `now`.
-fn live_sessions(now: i64) -> SelectStatement {
-    Query::select()
-        .column(S::Id)
-        .from(S::Table)
-        .and_where(Expr::col(S::RevokedAt).is_null())
-        .and_where(Expr::col(S::ExpiresAt).gt(now))
-        .to_owned()
+/// Whether the refresh-token row's session can still be refreshed at `now`: a
+/// correlated `EXISTS`, one primary-key lookup per row. (An `IN (SELECT id …)` of every
+/// live session made each rotation scan all the installation's sessions.)
+fn session_is_live(now: i64) -> Expr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(S::Table)
+            .and_where(Expr::col((S::Table, S::Id)).equals((T::Table, T::SessionId)))
+            .and_where(Expr::col((S::Table, S::RevokedAt)).is_null())
+            .and_where(Expr::col((S::Table, S::ExpiresAt)).gt(now))
+            .to_owned(),
+    )
 }
 
 async fn insert_token(
@@ -163,7 +168,7 @@ impl SqlSessionStore {
             .value(T::RotatedAt, now_ms)
             .and_where(mine())
             .and_where(Expr::col(T::Rotations).eq(0i32))
-            .and_where(Expr::col(T::SessionId).in_subquery(live_sessions(now_ms)))
+            .and_where(session_is_live(now_ms))
             .to_owned();
         let mut rotated = tx.execute(&first).await.map_err(db)?.rows_affected() == 1;
         if !rotated {
@@ -176,7 +181,7 @@ impl SqlSessionStore {
                     Expr::col(T::RotatedAt)
                         .gt(now_ms.saturating_sub(duration_millis(policy.grace))),
                 )
-                .and_where(Expr::col(T::SessionId).in_subquery(live_sessions(now_ms)))
+                .and_where(session_is_live(now_ms))
                 .to_owned();
             rotated = tx.execute(&grace).await.map_err(db)?.rows_affected() == 1;
         }
