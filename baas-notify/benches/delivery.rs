@@ -403,6 +403,7 @@ async fn platform(email: Option<Arc<dyn Channel>>, watch: Option<Arc<Stopwatch>>
     db.migrate().await.expect("migrate");
     let queue = SqlQueue::new(db.clone());
     queue.migrate().await.expect("migrate the queue");
+    let sql_queue = queue.clone();
     let queue: Arc<dyn Queue> = Arc::new(queue);
 
     db.migrate_with::<Migrator>()
@@ -452,7 +453,7 @@ async fn platform(email: Option<Arc<dyn Channel>>, watch: Option<Arc<Stopwatch>>
     // intake (the log, then the queue, per notification).
     let intake: Option<Arc<dyn Intake>> = match std::env::var("BENCH_INTAKE").as_deref() {
         Ok("queue") => None,
-        _ => SqlIntake::for_queue(&queue).map(|i| Arc::new(i) as Arc<dyn Intake>),
+        _ => Some(Arc::new(SqlIntake::new(sql_queue)) as Arc<dyn Intake>),
     };
     let notifier = match (intake, &watch) {
         (None, _) => notifier,

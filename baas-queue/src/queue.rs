@@ -459,12 +459,8 @@ impl Capabilities {
 /// One value serves many named queues; names are 1–255 bytes of `[A-Za-z0-9._:-]`
 /// ([`validate_queue_name`]) and a queue exists once something is enqueued to it. The
 /// module docs state the guarantees.
-///
-/// `Any` is a supertrait so that a queue chosen at run time can be recognised again
-/// (`(queue.as_ref() as &dyn Any).downcast_ref::<SqlQueue>()`), e.g. to enqueue inside
-/// a transaction of its database (`SqlQueue::enqueue_in`).
 #[async_trait]
-pub trait Queue: Send + Sync + fmt::Debug + std::any::Any + 'static {
+pub trait Queue: Send + Sync + fmt::Debug + 'static {
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
 

@@ -17,7 +17,6 @@ use baas_store::idempotency::SqlIdempotencyStore;
 use baas_store::{Database, DynDocumentStore};
 
 use baas_queue::Queue;
-use baas_queue::sql::SqlQueue;
 
 use crate::config::Config;
 use crate::events::{self, Events};
@@ -49,9 +48,9 @@ impl App {
         let database = storage::open_database(config).await?;
         database.migrate_with::<baas_auth::sql::Migrator>().await?;
         let identity = identity::start(config, &database, &master_key, clock.clone()).await?;
-        let queue = storage::open_queue(config, &database).await?;
-        let events =
-            events::start(config, &database, &master_key, queue.clone(), clock.clone()).await?;
+        let opened = storage::open_queue(config, &database).await?;
+        let queue = opened.queue.clone();
+        let events = events::start(config, &database, &master_key, &opened, clock.clone()).await?;
         let blobs = Arc::new(storage::open_blobs(
             config,
             &database,
@@ -99,10 +98,7 @@ impl App {
                 identity: identity.clone(),
                 idempotency: idempotency.clone(),
                 deliveries: events.notifier.log().clone(),
-                sql_queue: config
-                    .queue_url
-                    .is_none()
-                    .then(|| SqlQueue::new(database.clone())),
+                sql_queue: opened.sql.clone(),
                 clock: clock.clone(),
             },
         );

@@ -14,10 +14,10 @@ use baas_notify::{
     ChannelKind, Dispatcher, Notifier, RetrySchedule, TargetPolicy, TemplateSource, Templates,
     WebhookEndpoints,
 };
-use baas_queue::Queue;
 use baas_store::Database;
 
 use crate::config::Config;
+use crate::storage::OpenedQueue;
 
 /// The notifier the routes use and the dispatcher the workers run.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub async fn start(
     config: &Config,
     db: &Database,
     master_key: &MasterKey,
-    queue: Arc<dyn Queue>,
+    queue: &OpenedQueue,
     clock: SharedClock,
 ) -> Result<Events, Error> {
     db.migrate_with::<Migrator>().await?;
@@ -72,12 +72,12 @@ pub async fn start(
     let templates = Arc::new(templates()?);
     // The SQL queue shares `db` (storage::open_queue): record and enqueue in one
     // transaction, concurrent requests grouped into one commit.
-    let intake = SqlIntake::for_queue(&queue);
+    let intake = queue.sql.clone().map(SqlIntake::new);
     let mut notifier = Notifier::new(
         log.clone(),
         Arc::new(SqlPreferenceStore::new(db.clone())),
         templates.clone(),
-        queue,
+        queue.queue.clone(),
     )
     .with_endpoints(endpoints.clone())
     .mandatory_categories(["security"])

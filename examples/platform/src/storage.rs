@@ -78,9 +78,20 @@ pub fn open_blobs(
     Ok(store.with_limits(limits))
 }
 
+/// The queue the configuration picked.
+#[derive(Debug, Clone)]
+pub struct OpenedQueue {
+    /// The queue, whatever its backend.
+    pub queue: Arc<dyn Queue>,
+    /// The same queue when it is the SQL one in the database (its clone shares the
+    /// wake-ups): for enqueueing inside a database transaction and sweeping its dedupe
+    /// keys. `None` on RabbitMQ.
+    pub sql: Option<SqlQueue>,
+}
+
 /// The queue of `BAAS_QUEUE_URL`: RabbitMQ for `amqp://…` (stats through
 /// `BAAS_AMQP_MANAGEMENT_URL` when set), else the SQL queue in the database.
-pub async fn open_queue(config: &Config, db: &Database) -> Result<Arc<dyn Queue>, Error> {
+pub async fn open_queue(config: &Config, db: &Database) -> Result<OpenedQueue, Error> {
     match config.queue_url.as_deref() {
         Some(url) if url.starts_with("amqp://") || url.starts_with("amqps://") => {
             let mut amqp = AmqpConfig::new(url);
@@ -90,7 +101,10 @@ pub async fn open_queue(config: &Config, db: &Database) -> Result<Arc<dyn Queue>
             if let Some(prefix) = &config.amqp_prefix {
                 amqp = amqp.with_prefix(prefix.clone());
             }
-            Ok(Arc::new(AmqpQueue::connect(amqp).await?))
+            Ok(OpenedQueue {
+                queue: Arc::new(AmqpQueue::connect(amqp).await?),
+                sql: None,
+            })
         }
         Some(url) => Err(Error::invalid(format!(
             "BAAS_QUEUE_URL: {} is neither amqp:// nor amqps://",
@@ -99,7 +113,10 @@ pub async fn open_queue(config: &Config, db: &Database) -> Result<Arc<dyn Queue>
         None => {
             let queue = SqlQueue::new(db.clone());
             queue.migrate().await?;
-            Ok(Arc::new(queue))
+            Ok(OpenedQueue {
+                queue: Arc::new(queue.clone()),
+                sql: Some(queue),
+            })
         }
     }
 }

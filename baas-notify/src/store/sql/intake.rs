@@ -118,15 +118,6 @@ impl SqlIntake {
         }
     }
 
-    /// An intake for `queue` when it is a [`SqlQueue`] (chosen at run time), else
-    /// `None` (then keep the notifier's default [`QueueIntake`](crate::QueueIntake)).
-    /// The clone it keeps shares the queue's wake-ups, so waiting workers see the jobs
-    /// at once.
-    pub fn for_queue(queue: &Arc<dyn baas_queue::Queue>) -> Option<Self> {
-        let any: &dyn std::any::Any = queue.as_ref();
-        any.downcast_ref::<SqlQueue>().cloned().map(Self::new)
-    }
-
     /// Write groups until nothing waits.
     async fn drain(self) {
         let guard = WriterGuard(&self.pending, false);
