@@ -28,27 +28,25 @@ struct RawDocument {
     updated_at: i64,
 }
 
-fn decode(r: &sqlx::sqlite::SqliteRow) -> RawDocument {
-    use sqlx::Row;
-    RawDocument {
-        id: r.get("id"),
-        version: r.get("version"),
-        data: r.get::<sqlx::types::Json<serde_json::Value>, _>("data").0,
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
-    }
+/// A function decoding every column the store returns from one engine's row (the same
+/// code for both engines; sqlx's row types differ).
+macro_rules! decoder {
+    ($name:ident, $row:ty) => {
+        fn $name(r: &$row) -> RawDocument {
+            use sqlx::Row;
+            RawDocument {
+                id: r.get("id"),
+                version: r.get("version"),
+                data: r.get::<sqlx::types::Json<serde_json::Value>, _>("data").0,
+                created_at: r.get("created_at"),
+                updated_at: r.get("updated_at"),
+            }
+        }
+    };
 }
 
-fn pg_decode(r: &sqlx::postgres::PgRow) -> RawDocument {
-    use sqlx::Row;
-    RawDocument {
-        id: r.get("id"),
-        version: r.get("version"),
-        data: r.get::<sqlx::types::Json<serde_json::Value>, _>("data").0,
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
-    }
-}
+decoder!(decode, sqlx::sqlite::SqliteRow);
+decoder!(pg_decode, sqlx::postgres::PgRow);
 
 /// The raw baseline: the same statements with bound parameters, straight on the pool,
 /// decoding the same columns the store returns.
