@@ -103,7 +103,7 @@ pub struct ObjectBlobStore {
     part_size: usize,
     reserve_step: u64,
     reservation_lease: Duration,
-    discards: Arc<Discards>,
+    discards: Discards,
     backend: &'static str,
 }
 
@@ -135,7 +135,7 @@ impl ObjectBlobStore {
             part_size: DEFAULT_PART_SIZE,
             reserve_step: DEFAULT_RESERVE_STEP,
             reservation_lease: DEFAULT_RESERVATION_LEASE,
-            discards: Arc::default(),
+            discards: Discards::default(),
             backend: "object_store",
         }
     }
