@@ -106,8 +106,11 @@ impl Discards {
             }
         }
         let (sender, receiver) = mpsc::unbounded_channel();
+        // The task outlives this put and serves every tenant: its own span, not the
+        // span of the request that happened to start it.
+        let span = tracing::info_span!(parent: None, "blob.discards");
         handle.spawn(
-            delete_in_batches(store.clone(), receiver, self.shared.clone()).in_current_span(),
+            delete_in_batches(store.clone(), receiver, self.shared.clone()).instrument(span),
         );
         // A fresh channel whose receiver was just moved into a spawned task: it is open.
         let _ = sender.send(item);
