@@ -54,17 +54,9 @@ fn local(dir: &tempfile::TempDir) -> Arc<dyn ObjectStore> {
 fn s3() -> Option<Arc<dyn ObjectStore>> {
     let endpoint = std::env::var("BAAS_TEST_S3_ENDPOINT").ok()?;
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set"));
-    let s3 = object_store::aws::AmazonS3Builder::new()
-        .with_endpoint(&endpoint)
-        .with_allow_http(endpoint.starts_with("http://"))
-        .with_region("us-east-1")
-        .with_bucket_name(var("BAAS_TEST_S3_BUCKET"))
-        .with_access_key_id(var("BAAS_TEST_S3_ACCESS_KEY_ID"))
-        .with_secret_access_key(var("BAAS_TEST_S3_SECRET_ACCESS_KEY"))
-        .build()
-        .expect("S3 client");
-    Some(Arc::new(s3))
+    Some(Arc::new(baas_store::blob::testing::test_s3_client(
+        &endpoint,
+    )))
 }
 
 #[cfg(not(feature = "s3"))]

@@ -51,16 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let endpoint = var("BAAS_TEST_S3_ENDPOINT")?;
     let puts: usize = std::env::args().nth(1).map_or(Ok(1000), |a| a.parse())?;
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let raw: Arc<dyn ObjectStore> = Arc::new(
-        object_store::aws::AmazonS3Builder::new()
-            .with_endpoint(&endpoint)
-            .with_allow_http(endpoint.starts_with("http://"))
-            .with_region("us-east-1")
-            .with_bucket_name(var("BAAS_TEST_S3_BUCKET")?)
-            .with_access_key_id(var("BAAS_TEST_S3_ACCESS_KEY_ID")?)
-            .with_secret_access_key(var("BAAS_TEST_S3_SECRET_ACCESS_KEY")?)
-            .build()?,
-    );
+    let raw: Arc<dyn ObjectStore> = Arc::new(baas_store::blob::testing::test_s3_client(&endpoint));
     let dir = tempfile::tempdir()?;
     let db = baas_store::Database::connect(&format!(
         "sqlite://{}",

@@ -6,26 +6,18 @@
 use std::sync::Arc;
 
 use baas_core::{ManualClock, MasterKey};
-use baas_store::blob::testing::{SUITE_LIMITS, blob_store_suite, chunked, fresh_tenant};
+use baas_store::blob::testing::{
+    SUITE_LIMITS, blob_store_suite, chunked, fresh_tenant, test_s3_client,
+};
 use baas_store::blob::{
     BlobLimits, BlobStore, MemoryBlobLedger, ObjectBlobStore, SignedUrlKind, UrlSigner,
 };
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::AmazonS3;
 
 fn s3() -> Option<AmazonS3> {
     let endpoint = baas_core::testing::service("BAAS_TEST_S3_ENDPOINT")?;
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set"));
-    let s3 = AmazonS3Builder::new()
-        .with_endpoint(&endpoint)
-        .with_allow_http(endpoint.starts_with("http://"))
-        .with_region("us-east-1")
-        .with_bucket_name(var("BAAS_TEST_S3_BUCKET"))
-        .with_access_key_id(var("BAAS_TEST_S3_ACCESS_KEY_ID"))
-        .with_secret_access_key(var("BAAS_TEST_S3_SECRET_ACCESS_KEY"))
-        .build()
-        .expect("S3 client");
-    Some(s3)
+    Some(test_s3_client(&endpoint))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

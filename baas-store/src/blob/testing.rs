@@ -60,6 +60,37 @@ pub fn chunked(data: &[u8], chunk: usize) -> PutBody {
     futures::stream::iter(chunks).boxed()
 }
 
+/// A client for the S3 test bucket that `scripts/services.sh` runs (SeaweedFS): the
+/// server at `endpoint`, the bucket and credentials from `BAAS_TEST_S3_BUCKET`,
+/// `BAAS_TEST_S3_ACCESS_KEY_ID` and `BAAS_TEST_S3_SECRET_ACCESS_KEY`, region
+/// `us-east-1`, plain HTTP allowed for an `http://` endpoint. Install a rustls crypto
+/// provider as the process default first.
+///
+/// ```no_run
+/// let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+/// if let Some(endpoint) = baas_core::testing::service("BAAS_TEST_S3_ENDPOINT") {
+///     let _s3 = baas_store::blob::testing::test_s3_client(&endpoint);
+/// }
+/// ```
+///
+/// # Panics
+///
+/// When one of the variables is unset or the client cannot be built.
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub fn test_s3_client(endpoint: &str) -> object_store::aws::AmazonS3 {
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set"));
+    object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(endpoint)
+        .with_allow_http(endpoint.starts_with("http://"))
+        .with_region("us-east-1")
+        .with_bucket_name(var("BAAS_TEST_S3_BUCKET"))
+        .with_access_key_id(var("BAAS_TEST_S3_ACCESS_KEY_ID"))
+        .with_secret_access_key(var("BAAS_TEST_S3_SECRET_ACCESS_KEY"))
+        .build()
+        .expect("S3 client for the test bucket")
+}
+
 fn sha256_hex(data: &[u8]) -> String {
     Sha256::digest(data)
         .iter()
