@@ -2,9 +2,11 @@
 //!
 //! Tables come from the migrations `m20261127_000100_blobs` and
 //! `m20261127_000300_blob_versions`. Every statement is built with sea-query and bound
-//! parameters. Every write runs in a transaction that first locks the tenant's usage
-//! row (an upsert), so a tenant's reservations, commits, releases and removals are
-//! serialised. A reservation is a conditional `UPDATE … SET bytes_reserved =
+//! parameters. Every write runs in a transaction that holds the tenant's usage row
+//! before it reads anything, so a tenant's reservations, commits, releases and removals
+//! are serialised: on SQLite the transaction begins `IMMEDIATE` (it holds the
+//! database's write lock from its first step, which serialises every writer), on
+//! Postgres its first statement locks the usage row (an upsert). A reservation is a conditional `UPDATE … SET bytes_reserved =
 //! bytes_reserved + n WHERE … bytes_used + bytes_reserved + n <= limit` plus the
 //! upload's row in `blob_reservations`; giving it back deletes that row and subtracts
 //! exactly the bytes it held, so `bytes_reserved` never goes below zero however often
@@ -15,7 +17,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use baas_core::{Error, TenantId};
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Order, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait as _};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait as _,
+};
 
 use super::migration::{BlobObjects as O, BlobReservations as R, TenantUsage as U};
 use super::quota::{BlobLedger, Committed, UploadId};
@@ -74,10 +79,29 @@ fn meta_of(row: &QueryResult) -> Result<BlobMeta, Error> {
     })
 }
 
+/// Begin a write transaction that holds `tenant`'s usage row: every write starts here,
+/// so a tenant's writes are serialised. On SQLite, `BEGIN IMMEDIATE` takes the write
+/// lock at once (the transaction never has to upgrade a read snapshot, and no other
+/// writer runs until it ends); on Postgres, the first statement locks the usage row.
+async fn begin_write(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+) -> Result<DatabaseTransaction, Error> {
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
+        .map_err(from_db)?;
+    if db.get_database_backend() != DbBackend::Sqlite {
+        lock_usage_row(&txn, tenant).await?;
+    }
+    Ok(txn)
+}
+
 /// Make the tenant's usage row if missing and lock it (an upsert that always writes),
-/// in one statement: every write transaction starts here, so a tenant's writes are
-/// serialised (on SQLite it also takes the write lock up front, so the transaction
-/// never has to upgrade a read snapshot).
+/// in one statement.
 async fn lock_usage_row<C: ConnectionTrait>(c: &C, tenant: &TenantId) -> Result<(), Error> {
     let stmt = Query::insert()
         .into_table(U::Table)
@@ -113,6 +137,45 @@ async fn add_usage<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Move the tenant's usage by `used` bytes and give back `own` reserved ones, making the
+/// usage row when it is missing, in one statement. With a `limit`, the row is touched
+/// only if `bytes_used + bytes_reserved + used - own <= limit` afterwards; returns
+/// whether it was.
+async fn upsert_usage<C: ConnectionTrait>(
+    c: &C,
+    tenant: &TenantId,
+    used: i64,
+    own: i64,
+    limit: Option<u64>,
+) -> Result<bool, Error> {
+    // A missing row means nothing used or reserved (and no reservation of ours).
+    if limit.is_some_and(|limit| used - own > to_i64(limit)) {
+        return Ok(false);
+    }
+    let mut upsert = OnConflict::column(U::Tenant);
+    upsert
+        .value(U::BytesUsed, Expr::col((U::Table, U::BytesUsed)).add(used))
+        .value(
+            U::BytesReserved,
+            Expr::col((U::Table, U::BytesReserved)).sub(own),
+        );
+    if let Some(limit) = limit {
+        upsert.action_and_where(
+            Expr::col((U::Table, U::BytesUsed))
+                .add(Expr::col((U::Table, U::BytesReserved)))
+                .add(used - own)
+                .lte(to_i64(limit)),
+        );
+    }
+    let stmt = Query::insert()
+        .into_table(U::Table)
+        .columns([U::Tenant, U::BytesUsed, U::BytesReserved])
+        .values_panic([tenant.as_str().into(), used.into(), 0i64.into()])
+        .on_conflict(upsert.to_owned())
+        .to_owned();
+    Ok(c.execute(&stmt).await.map_err(from_db)?.rows_affected() == 1)
+}
+
 /// Delete `upload`'s reservation row, returning the bytes it held (0 when gone). The
 /// caller holds the usage row lock and subtracts them.
 async fn take_reservation<C: ConnectionTrait>(
@@ -137,8 +200,7 @@ async fn release_in(
     tenant: &TenantId,
     upload: UploadId,
 ) -> Result<u64, Error> {
-    let txn = db.begin().await.map_err(from_db)?;
-    lock_usage_row(&txn, tenant).await?;
+    let txn = begin_write(db, tenant).await?;
     let bytes = take_reservation(&txn, tenant, upload).await?;
     add_usage(&txn, tenant, 0, -bytes).await?;
     txn.commit().await.map_err(from_db)?;
@@ -175,8 +237,12 @@ impl BlobLedger for SqlBlobLedger {
         expires_at: SystemTime,
     ) -> Result<bool, Error> {
         let n = to_i64(bytes);
-        let txn = self.db.begin().await.map_err(from_db)?;
-        lock_usage_row(&txn, tenant).await?;
+        let txn = begin_write(&self.db, tenant).await?;
+        // The reservation below is an update: make the row first if this is the
+        // tenant's first write (on Postgres, `begin_write` has made it).
+        if self.db.get_database_backend() == DbBackend::Sqlite {
+            lock_usage_row(&txn, tenant).await?;
+        }
         let stmt = Query::update()
             .table(U::Table)
             .value(U::BytesReserved, Expr::col(U::BytesReserved).add(n))
@@ -228,83 +294,57 @@ impl BlobLedger for SqlBlobLedger {
         upload: Option<UploadId>,
         limit: Option<u64>,
     ) -> Result<Committed, Error> {
-        let txn = self.db.begin().await.map_err(from_db)?;
-        lock_usage_row(&txn, tenant).await?;
+        let txn = begin_write(&self.db, tenant).await?;
         let old = select_meta(&txn, tenant, &meta.key).await?;
         let delta = to_i64(meta.size) - old.as_ref().map_or(0, |o| to_i64(o.size));
         let own = match upload {
             Some(upload) => take_reservation(&txn, tenant, upload).await?,
             None => 0,
         };
-        // Under the row lock, one statement moves the usage and, when it grows against a
-        // limit, checks it: used + delta + (reserved - own) <= limit, else no row is
-        // touched and nothing is recorded.
-        if let Some(limit) = limit
-            && delta > 0
-        {
-            let stmt = Query::update()
-                .table(U::Table)
-                .value(U::BytesUsed, Expr::col(U::BytesUsed).add(delta))
-                .value(U::BytesReserved, Expr::col(U::BytesReserved).sub(own))
-                .and_where(Expr::col(U::Tenant).eq(tenant.as_str()))
-                .and_where(
-                    Expr::col(U::BytesUsed)
-                        .add(Expr::col(U::BytesReserved))
-                        .add(delta - own)
-                        .lte(to_i64(limit)),
-                )
-                .to_owned();
-            if txn.execute(&stmt).await.map_err(from_db)?.rows_affected() != 1 {
-                txn.rollback().await.map_err(from_db)?;
-                return Ok(Committed::OverQuota);
-            }
-        } else {
-            add_usage(&txn, tenant, delta, -own).await?;
+        // One statement moves the usage and, when it grows against a limit, checks it:
+        // used + delta + (reserved - own) <= limit, else no row is touched and nothing
+        // is recorded.
+        let limit = limit.filter(|_| delta > 0);
+        if !upsert_usage(&txn, tenant, delta, own, limit).await? {
+            txn.rollback().await.map_err(from_db)?;
+            return Ok(Committed::OverQuota);
         }
         let version = (!meta.version.is_empty()).then(|| meta.version.clone());
-        let values = [
-            (O::Size, to_i64(meta.size).into()),
-            (O::ContentType, meta.content_type.as_str().into()),
-            (O::Sha256, meta.sha256.as_str().into()),
-            (O::CreatedAt, millis(meta.created_at).into()),
-            (O::Version, version.into()),
-        ];
-        if old.is_some() {
-            let stmt = Query::update()
-                .table(O::Table)
-                .values(values)
-                .and_where(Expr::col(O::Tenant).eq(tenant.as_str()))
-                .and_where(Expr::col(O::Key).eq(meta.key.as_str()))
-                .to_owned();
-            txn.execute(&stmt).await.map_err(from_db)?;
-        } else {
-            let stmt = Query::insert()
-                .into_table(O::Table)
-                .columns([
-                    O::Tenant,
-                    O::Key,
-                    O::Size,
-                    O::ContentType,
-                    O::Sha256,
-                    O::CreatedAt,
-                    O::Version,
-                ])
-                .values_panic(
-                    [tenant.as_str().into(), meta.key.as_str().into()]
-                        .into_iter()
-                        .chain(values.into_iter().map(|(_, v)| v)),
-                )
-                .to_owned();
-            txn.execute(&stmt).await.map_err(from_db)?;
-        }
+        // One upsert, whether the key is new or replaced.
+        let stmt = Query::insert()
+            .into_table(O::Table)
+            .columns([
+                O::Tenant,
+                O::Key,
+                O::Size,
+                O::ContentType,
+                O::Sha256,
+                O::CreatedAt,
+                O::Version,
+            ])
+            .values_panic([
+                tenant.as_str().into(),
+                meta.key.as_str().into(),
+                to_i64(meta.size).into(),
+                meta.content_type.as_str().into(),
+                meta.sha256.as_str().into(),
+                millis(meta.created_at).into(),
+                version.into(),
+            ])
+            .on_conflict(
+                OnConflict::columns([O::Tenant, O::Key])
+                    .update_columns([O::Size, O::ContentType, O::Sha256, O::CreatedAt, O::Version])
+                    .to_owned(),
+            )
+            .to_owned();
+        txn.execute(&stmt).await.map_err(from_db)?;
         txn.commit().await.map_err(from_db)?;
         Ok(Committed::Stored { replaced: old })
     }
 
     async fn remove(&self, tenant: &TenantId, key: &str) -> Result<Option<BlobMeta>, Error> {
-        let txn = self.db.begin().await.map_err(from_db)?;
-        // Lock the usage row first, in the same order as `commit`.
-        lock_usage_row(&txn, tenant).await?;
+        // Hold the usage row first, in the same order as `commit`.
+        let txn = begin_write(&self.db, tenant).await?;
         let stmt = Query::delete()
             .from_table(O::Table)
             .and_where(Expr::col(O::Tenant).eq(tenant.as_str()))
