@@ -304,8 +304,11 @@ impl BlobLedger for SqlBlobLedger {
         // One statement moves the usage and, when it grows against a limit, checks it:
         // used + delta + (reserved - own) <= limit, else no row is touched and nothing
         // is recorded.
+        // A replacement of the same size with no reservation to give back moves nothing
+        // (and the usage row exists: the replaced object's commit made it).
+        let unchanged = old.is_some() && delta == 0 && own == 0;
         let limit = limit.filter(|_| delta > 0);
-        if !upsert_usage(&txn, tenant, delta, own, limit).await? {
+        if !unchanged && !upsert_usage(&txn, tenant, delta, own, limit).await? {
             txn.rollback().await.map_err(from_db)?;
             return Ok(Committed::OverQuota);
         }
