@@ -179,6 +179,25 @@ pub async fn put_get_head_delete_round_trip(store: &dyn BlobStore) {
     assert_eq!(usage.bytes_used, 1536, "usage counts the replacement only");
     assert_eq!(usage.bytes_reserved, 0, "no reservation left behind");
 
+    // A small object replaced by one of the same size: new bytes, usage unchanged.
+    let small = pattern(100, 1);
+    assert!(put(store, &t, "dir/b.txt", &small).await);
+    let same = pattern(100, 9);
+    let out3 = store
+        .put(&t, "dir/b.txt", "application/x-test", chunked(&same, 100))
+        .await
+        .expect("replace, same size");
+    assert!(!out3.created);
+    assert_eq!(out3.meta.sha256, sha256_hex(&same));
+    assert_eq!(read(store, &t, "dir/b.txt").await, same);
+    let usage = store.usage(&t).await.expect("usage");
+    assert_eq!(
+        (usage.bytes_used, usage.bytes_reserved),
+        (1536 + 100, 0),
+        "a same-size replacement moves no usage"
+    );
+    assert!(store.delete(&t, "dir/b.txt").await.expect("delete b"));
+
     // An empty object.
     assert!(put(store, &t, "empty", b"").await);
     let empty = store.head(&t, "empty").await.expect("head empty");
