@@ -313,18 +313,11 @@ impl BlobLedger for SqlBlobLedger {
             return Ok(Committed::OverQuota);
         }
         let version = (!meta.version.is_empty()).then(|| meta.version.clone());
-        // One upsert, whether the key is new or replaced.
+        // One upsert, whether the key is new or replaced: the tenant, then the metadata
+        // in `META_COLUMNS`' order; a replacement takes every column but the key.
         let stmt = Query::insert()
             .into_table(O::Table)
-            .columns([
-                O::Tenant,
-                O::Key,
-                O::Size,
-                O::ContentType,
-                O::Sha256,
-                O::CreatedAt,
-                O::Version,
-            ])
+            .columns(std::iter::once(O::Tenant).chain(META_COLUMNS))
             .values_panic([
                 tenant.as_str().into(),
                 meta.key.as_str().into(),
@@ -336,7 +329,7 @@ impl BlobLedger for SqlBlobLedger {
             ])
             .on_conflict(
                 OnConflict::columns([O::Tenant, O::Key])
-                    .update_columns([O::Size, O::ContentType, O::Sha256, O::CreatedAt, O::Version])
+                    .update_columns(META_COLUMNS.into_iter().filter(|c| !matches!(c, O::Key)))
                     .to_owned(),
             )
             .to_owned();
