@@ -6,11 +6,12 @@
 //! before it reads anything, so a tenant's reservations, commits, releases and removals
 //! are serialised: on SQLite the transaction begins `IMMEDIATE` (it holds the
 //! database's write lock from its first step, which serialises every writer), on
-//! Postgres its first statement locks the usage row (an upsert). A reservation is a conditional `UPDATE … SET bytes_reserved =
-//! bytes_reserved + n WHERE … bytes_used + bytes_reserved + n <= limit` plus the
-//! upload's row in `blob_reservations`; giving it back deletes that row and subtracts
-//! exactly the bytes it held, so `bytes_reserved` never goes below zero however often
-//! a reservation is released, committed or expired.
+//! Postgres its first statement locks the usage row (an upsert). A reservation is a
+//! conditional `UPDATE … SET bytes_reserved = bytes_reserved + n WHERE … bytes_used +
+//! bytes_reserved + n <= limit` plus the upload's row in `blob_reservations`; giving it
+//! back deletes that row and subtracts exactly the bytes it held, so `bytes_reserved`
+//! never goes below zero however often a reservation is released, committed or
+//! expired.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
