@@ -6,12 +6,12 @@
 //! before it reads anything, so a tenant's reservations, commits, releases and removals
 //! are serialised: on SQLite the transaction begins `IMMEDIATE` (it holds the
 //! database's write lock from its first step, which serialises every writer), on
-//! Postgres its first statement locks the usage row (an upsert). A reservation is a
-//! conditional `UPDATE … SET bytes_reserved = bytes_reserved + n WHERE … bytes_used +
-//! bytes_reserved + n <= limit` plus the upload's row in `blob_reservations`; giving it
-//! back deletes that row and subtracts exactly the bytes it held, so `bytes_reserved`
-//! never goes below zero however often a reservation is released, committed or
-//! expired.
+//! Postgres its first statement locks the usage row (an upsert). Usage moves by one
+//! upsert of the usage row; a reservation is such an upsert adding `n` to
+//! `bytes_reserved` only where `bytes_used + bytes_reserved + n <= limit`, plus the
+//! upload's row in `blob_reservations`; giving it back deletes that row and subtracts
+//! exactly the bytes it held, so `bytes_reserved` never goes below zero however often
+//! a reservation is released, committed or expired.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -118,61 +118,44 @@ async fn lock_usage_row<C: ConnectionTrait>(c: &C, tenant: &TenantId) -> Result<
     Ok(())
 }
 
-/// Change the tenant's usage by `used` and `reserved` bytes.
-async fn add_usage<C: ConnectionTrait>(
-    c: &C,
-    tenant: &TenantId,
-    used: i64,
-    reserved: i64,
-) -> Result<(), Error> {
-    if used == 0 && reserved == 0 {
-        return Ok(());
-    }
-    let stmt = Query::update()
-        .table(U::Table)
-        .value(U::BytesUsed, Expr::col(U::BytesUsed).add(used))
-        .value(U::BytesReserved, Expr::col(U::BytesReserved).add(reserved))
-        .and_where(Expr::col(U::Tenant).eq(tenant.as_str()))
-        .to_owned();
-    c.execute(&stmt).await.map_err(from_db)?;
-    Ok(())
-}
-
-/// Move the tenant's usage by `used` bytes and give back `own` reserved ones, making the
-/// usage row when it is missing, in one statement. With a `limit`, the row is touched
-/// only if `bytes_used + bytes_reserved + used - own <= limit` afterwards; returns
-/// whether it was.
+/// Move the tenant's usage by `used` and `reserved` bytes in one statement, making the
+/// usage row when it is missing. With a `limit`, the row is touched only if
+/// `bytes_used + bytes_reserved <= limit` afterwards; returns whether the move was made.
+/// A move of nothing with no limit to check writes nothing.
 async fn upsert_usage<C: ConnectionTrait>(
     c: &C,
     tenant: &TenantId,
     used: i64,
-    own: i64,
+    reserved: i64,
     limit: Option<u64>,
 ) -> Result<bool, Error> {
-    // A missing row means nothing used or reserved (and no reservation of ours).
-    if limit.is_some_and(|limit| used - own > to_i64(limit)) {
-        return Ok(false);
+    let limit = limit.map(to_i64);
+    match limit {
+        None if used == 0 && reserved == 0 => return Ok(true),
+        // A missing row means nothing used or reserved.
+        Some(limit) if used + reserved > limit => return Ok(false),
+        _ => {}
     }
-    let mut upsert = OnConflict::column(U::Tenant);
-    upsert
+    let mut on_conflict = OnConflict::column(U::Tenant);
+    on_conflict
         .value(U::BytesUsed, Expr::col((U::Table, U::BytesUsed)).add(used))
         .value(
             U::BytesReserved,
-            Expr::col((U::Table, U::BytesReserved)).sub(own),
+            Expr::col((U::Table, U::BytesReserved)).add(reserved),
         );
     if let Some(limit) = limit {
-        upsert.action_and_where(
+        on_conflict.action_and_where(
             Expr::col((U::Table, U::BytesUsed))
                 .add(Expr::col((U::Table, U::BytesReserved)))
-                .add(used - own)
-                .lte(to_i64(limit)),
+                .add(used + reserved)
+                .lte(limit),
         );
     }
     let stmt = Query::insert()
         .into_table(U::Table)
         .columns([U::Tenant, U::BytesUsed, U::BytesReserved])
-        .values_panic([tenant.as_str().into(), used.into(), 0i64.into()])
-        .on_conflict(upsert.to_owned())
+        .values_panic([tenant.as_str().into(), used.into(), reserved.into()])
+        .on_conflict(on_conflict.to_owned())
         .to_owned();
     Ok(c.execute(&stmt).await.map_err(from_db)?.rows_affected() == 1)
 }
@@ -203,7 +186,7 @@ async fn release_in(
 ) -> Result<u64, Error> {
     let txn = begin_write(db, tenant).await?;
     let bytes = take_reservation(&txn, tenant, upload).await?;
-    add_usage(&txn, tenant, 0, -bytes).await?;
+    upsert_usage(&txn, tenant, 0, -bytes, None).await?;
     txn.commit().await.map_err(from_db)?;
     Ok(u64::try_from(bytes).unwrap_or(0))
 }
@@ -239,23 +222,7 @@ impl BlobLedger for SqlBlobLedger {
     ) -> Result<bool, Error> {
         let n = to_i64(bytes);
         let txn = begin_write(&self.db, tenant).await?;
-        // The reservation below is an update: make the row first if this is the
-        // tenant's first write (on Postgres, `begin_write` has made it).
-        if self.db.get_database_backend() == DbBackend::Sqlite {
-            lock_usage_row(&txn, tenant).await?;
-        }
-        let stmt = Query::update()
-            .table(U::Table)
-            .value(U::BytesReserved, Expr::col(U::BytesReserved).add(n))
-            .and_where(Expr::col(U::Tenant).eq(tenant.as_str()))
-            .and_where(
-                Expr::col(U::BytesUsed)
-                    .add(Expr::col(U::BytesReserved))
-                    .add(n)
-                    .lte(to_i64(limit)),
-            )
-            .to_owned();
-        if txn.execute(&stmt).await.map_err(from_db)?.rows_affected() != 1 {
+        if !upsert_usage(&txn, tenant, 0, n, Some(limit)).await? {
             txn.rollback().await.map_err(from_db)?;
             return Ok(false);
         }
@@ -304,12 +271,9 @@ impl BlobLedger for SqlBlobLedger {
         };
         // One statement moves the usage and, when it grows against a limit, checks it:
         // used + delta + (reserved - own) <= limit, else no row is touched and nothing
-        // is recorded.
-        // A replacement of the same size with no reservation to give back moves nothing
-        // (and the usage row exists: the replaced object's commit made it).
-        let unchanged = old.is_some() && delta == 0 && own == 0;
+        // is recorded. A same-size replacement with no reservation moves nothing.
         let limit = limit.filter(|_| delta > 0);
-        if !unchanged && !upsert_usage(&txn, tenant, delta, own, limit).await? {
+        if !upsert_usage(&txn, tenant, delta, -own, limit).await? {
             txn.rollback().await.map_err(from_db)?;
             return Ok(Committed::OverQuota);
         }
@@ -356,7 +320,7 @@ impl BlobLedger for SqlBlobLedger {
             .map(meta_of)
             .transpose()?;
         if let Some(old) = &old {
-            add_usage(&txn, tenant, -to_i64(old.size), 0).await?;
+            upsert_usage(&txn, tenant, -to_i64(old.size), 0, None).await?;
         }
         txn.commit().await.map_err(from_db)?;
         Ok(old)
