@@ -6,8 +6,8 @@ use std::time::Duration;
 use baas_core::{Error, ErrorKind, HealthCheck};
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use sha2::{Digest, Sha256};
@@ -17,6 +17,16 @@ use crate::sql_error;
 
 /// A pooled connection idle at least this long is pinged before it is handed out.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
+/// The pool size for a SQLite file when [`DatabaseOptions::max_connections`] is not set.
+///
+/// SQLite in WAL mode runs readers beside its one writer, and sqlx sends each statement
+/// to a connection's own thread and checks the connection again when it comes back: with
+/// a single connection (sea-orm's default for SQLite) every statement of the process,
+/// reads included, waits for the one before it and for that check. Writers still take
+/// turns on SQLite's write lock; transactions that write begin `IMMEDIATE` (see
+/// [`Database::begin_write`]), so none fails half-way for lack of it.
+pub const SQLITE_DEFAULT_MAX_CONNECTIONS: u32 = 4;
 
 /// SQLite's `synchronous` setting (<https://sqlite.org/pragma.html#pragma_synchronous>).
 ///
@@ -75,7 +85,9 @@ impl fmt::Debug for DatabaseOptions {
 impl DatabaseOptions {
     /// Options for `url`: `sqlite://path/to/file.db`, `sqlite::memory:` or
     /// `postgres://user:pass@host/db`. Defaults: `synchronous = NORMAL`, busy timeout 5 s,
-    /// the pool size sqlx picks (one connection for an in-memory SQLite database).
+    /// a pool of [`SQLITE_DEFAULT_MAX_CONNECTIONS`] for a SQLite file (one connection for
+    /// an in-memory SQLite database, whose connections would each see their own
+    /// database), and sqlx's pool size on Postgres.
     pub fn new(url: impl Into<String>) -> Self {
         DatabaseOptions {
             url: url.into(),
@@ -103,7 +115,8 @@ impl DatabaseOptions {
         self
     }
 
-    /// The most connections in the pool.
+    /// The most connections in the pool (ignored for an in-memory SQLite database, which
+    /// has one).
     pub fn max_connections(mut self, n: u32) -> Self {
         self.max_connections = Some(n);
         self
@@ -200,6 +213,8 @@ impl Database {
                     if in_memory {
                         // Every connection to `:memory:` is its own database.
                         connect.max_connections(1).min_connections(1);
+                    } else if opts.max_connections.is_none() {
+                        connect.max_connections(SQLITE_DEFAULT_MAX_CONNECTIONS);
                     }
                 }
                 #[cfg(not(feature = "sqlite"))]
@@ -319,10 +334,42 @@ impl Database {
     }
 
     /// Begin a transaction: documents written through [`Tx::documents`] and messages
-    /// staged with [`crate::outbox::stage`] commit or roll back together.
+    /// staged with [`crate::outbox::stage`] commit or roll back together. It begins as
+    /// [`Database::begin_write`] does.
     pub async fn begin(&self) -> Result<Tx, Error> {
-        let tx = self.conn.begin().await.map_err(sql_error::db)?;
+        let tx = self.begin_write().await.map_err(sql_error::db)?;
         Ok(Tx { tx })
+    }
+
+    /// Begin a sea-orm transaction that will write.
+    ///
+    /// On SQLite it begins `IMMEDIATE`: it takes the write lock first (waiting up to the
+    /// busy timeout while another connection holds it). A transaction begun the default
+    /// way (`DEFERRED`) that reads before it writes would instead fail with
+    /// `SQLITE_BUSY` at its first write whenever another connection wrote in between,
+    /// since SQLite cannot move its snapshot forward. On Postgres it is a plain `BEGIN`.
+    /// Use [`DatabaseConnection::begin`] (through [`Database::connection`]) for a
+    /// transaction that only reads.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use baas_store::Database;
+    /// use sea_orm::{ConnectionTrait, TransactionTrait};
+    ///
+    /// let db = Database::connect("sqlite::memory:").await?;
+    /// let tx = db.begin_write().await?;
+    /// tx.execute_unprepared("CREATE TABLE t (x INTEGER)").await?;
+    /// tx.commit().await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
     }
 }
 

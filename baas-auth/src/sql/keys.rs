@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use baas_store::Database;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::error::{db, is_unique, store};
 use super::schema::SigningKeys as K;
@@ -21,8 +21,8 @@ const LOCK: &str = "baas_auth.signing_keys";
 /// seals them with the master key) and are stored as they are.
 ///
 /// `initialise` and `rotate` run in one transaction under
-/// [`Database::startup_lock`] (a Postgres advisory lock; on SQLite the transaction's
-/// write lock, taken by its first statement, which is a conditional write), so
+/// [`Database::startup_lock`] (a Postgres advisory lock; on SQLite the write lock that
+/// [`Database::begin_write`] takes), so
 /// processes starting together create one first key pair.
 ///
 /// On Postgres the lock holds one pooled connection while the transaction uses
@@ -119,9 +119,8 @@ impl KeyStore for SqlKeyStore {
             return Err(AuthError::KeyExists);
         }
         let lock = self.db.startup_lock(LOCK).await.map_err(store)?;
-        let tx = self.db.connection().begin().await.map_err(db)?;
-        // INSERT … SELECT … WHERE NOT EXISTS (a current key): one atomic statement, and
-        // the first of the transaction, so it also takes SQLite's write lock.
+        let tx = self.db.begin_write().await.map_err(db)?;
+        // INSERT … SELECT … WHERE NOT EXISTS (a current key): one atomic statement.
         let no_current = Query::select()
             .expr(Expr::val(1))
             .from(K::Table)
@@ -169,7 +168,7 @@ impl KeyStore for SqlKeyStore {
     #[tracing::instrument(name = "baas_auth.keys.rotate", skip_all)]
     async fn rotate(&self, rotation: Rotation) -> Result<(), AuthError> {
         let lock = self.db.startup_lock(LOCK).await.map_err(store)?;
-        let tx = self.db.connection().begin().await.map_err(db)?;
+        let tx = self.db.begin_write().await.map_err(db)?;
         let retire = Query::update()
             .table(K::Table)
             .value(K::State, KeyState::Retiring.as_str())
@@ -209,8 +208,9 @@ impl KeyStore for SqlKeyStore {
                 .eq(KeyState::Retiring.as_str())
                 .and(Expr::col(K::RetireAfter).lte(millis(now)))
         };
-        let tx = self.db.connection().begin().await.map_err(db)?;
-        // A no-op write first takes SQLite's write lock before the read.
+        let tx = self.db.begin_write().await.map_err(db)?;
+        // A no-op write first locks the due rows on Postgres: a concurrent retire waits,
+        // then finds them retired. (On SQLite `begin_write` holds the write lock already.)
         let stmt = Query::update()
             .table(K::Table)
             .value(K::State, KeyState::Retiring.as_str())

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use baas_core::{SharedClock, TenantId};
 use baas_store::Database;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 
 use super::error::db;
 use super::schema::{RefreshTokens as T, Sessions as S};
@@ -234,7 +234,7 @@ impl SessionStore for SqlSessionStore {
             last_rotated_at: None,
             revoked_at: None,
         };
-        let tx = self.db.connection().begin().await.map_err(db)?;
+        let tx = self.db.begin_write().await.map_err(db)?;
         let stmt = Query::insert()
             .into_table(S::Table)
             .columns(COLUMNS)
@@ -263,7 +263,7 @@ impl SessionStore for SqlSessionStore {
     ) -> Result<RefreshOutcome, AuthError> {
         let now = from_millis(millis(self.clock.now()));
         let digest = presented.digest();
-        let tx = self.db.connection().begin().await.map_err(db)?;
+        let tx = self.db.begin_write().await.map_err(db)?;
         let outcome = self.rotate_in(&tx, digest.as_bytes(), policy, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(outcome)
@@ -392,7 +392,7 @@ impl SessionStore for SqlSessionStore {
                 )
                 .to_owned()
         };
-        let tx = self.db.connection().begin().await.map_err(db)?;
+        let tx = self.db.begin_write().await.map_err(db)?;
         let tokens = Query::delete()
             .from_table(T::Table)
             .and_where(Expr::col(T::SessionId).in_subquery(done()))

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use baas_core::{SharedClock, TenantId};
 use baas_store::Database;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::error::{db, is_unique};
 use super::schema::{Tenants, Users as U};
@@ -112,9 +112,9 @@ impl UserStore for SqlUserStore {
             .map(normalise_roles)
             .transpose()?;
         let now = self.clock.now();
-        let tx = self.db.connection().begin().await.map_err(db)?;
-        // Writing first takes the write lock at once (SQLite) or the row lock on the
-        // tenant (Postgres), so concurrent sign-ups of one tenant take turns.
+        let tx = self.db.begin_write().await.map_err(db)?;
+        // Concurrent sign-ups of one tenant take turns: on SQLite `begin_write` holds
+        // the write lock; on Postgres, writing first takes the row lock on the tenant.
         let mark = Query::insert()
             .into_table(Tenants::Table)
             .columns([Tenants::Tenant, Tenants::CreatedAt])

@@ -151,7 +151,11 @@ async fn measure(
 
 async fn sqlite_queue(dir: &tempfile::TempDir) -> Result<SqlQueue, BoxError> {
     let url = format!("sqlite://{}/queue.db", dir.path().display());
-    let queue = SqlQueue::new(Database::connect(&url).await?);
+    let mut options = baas_store::DatabaseOptions::new(url);
+    if let Ok(n) = std::env::var("BENCH_SQLITE_MAX_CONNECTIONS") {
+        options = options.max_connections(n.parse()?);
+    }
+    let queue = SqlQueue::new(Database::connect_with(options).await?);
     queue.migrate().await?;
     Ok(queue)
 }

@@ -43,7 +43,7 @@ use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order,
     Query, SelectStatement, WithClause,
 };
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -584,7 +584,7 @@ impl Queue for SqlQueue {
         message.validate()?;
         let now = self.now();
         let out = if message.dedupe_key.is_some() {
-            let tx = self.db.connection().begin().await.map_err(db_err)?;
+            let tx = self.db.begin_write().await.map_err(db_err)?;
             let out = self.enqueue_one_in(&tx, queue, message, now).await?;
             tx.commit().await.map_err(db_err)?;
             out
@@ -613,7 +613,7 @@ impl Queue for SqlQueue {
             self.enqueue_all_in(self.db.connection(), queue, messages, now)
                 .await?
         } else {
-            let tx = self.db.connection().begin().await.map_err(db_err)?;
+            let tx = self.db.begin_write().await.map_err(db_err)?;
             let out = self.enqueue_all_in(&tx, queue, messages, now).await?;
             tx.commit().await.map_err(db_err)?;
             out

@@ -4,13 +4,17 @@
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// Open (creating) the database file at `path`: WAL, `synchronous = NORMAL`, busy timeout
-/// 5 s and the default pool size, as `baas_store::Database::connect` does.
+/// 5 s and a pool of 4 connections, as `baas_store::Database::connect` does
+/// (`baas_store::SQLITE_DEFAULT_MAX_CONNECTIONS`).
 pub(crate) async fn open(path: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(format!("sqlite://{path}?mode=rwc"));
-    options.sqlx_logging(false);
+    options.sqlx_logging(false).max_connections(4);
     options.map_sqlx_sqlite_opts(|o| {
         o.create_if_missing(true)
             .foreign_keys(true)
@@ -23,6 +27,16 @@ pub(crate) async fn open(path: &str) -> Result<DatabaseConnection, DbErr> {
         db.execute_unprepared(ddl).await?;
     }
     Ok(db)
+}
+
+/// Begin a transaction that writes: `BEGIN IMMEDIATE`, as
+/// `baas_store::Database::begin_write` does on SQLite.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// The tables (no values: plain DDL).

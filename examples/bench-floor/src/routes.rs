@@ -6,13 +6,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::token;
+use crate::{AppState, db};
 
 const TENANT: &str = "bench";
 const COLLECTION: &str = "bench";
@@ -88,7 +88,7 @@ pub(crate) async fn create_session(State(state): State<AppState>) -> Response {
     let session = Uuid::now_v7().to_string();
     let refresh = token::new_refresh_token();
     let result = async {
-        let tx = state.db.begin().await?;
+        let tx = db::begin_write(&state.db).await?;
         tx.execute_raw(stmt(
             "INSERT INTO sessions (id, tenant, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             vec![
@@ -139,7 +139,7 @@ pub(crate) async fn refresh(
     let digest = token::digest(&body.refresh_token);
     let next = token::new_refresh_token();
     let result = async {
-        let tx = state.db.begin().await?;
+        let tx = db::begin_write(&state.db).await?;
         let rotated = tx
             .execute_raw(stmt(
                 "UPDATE refresh_tokens SET rotations = 1, rotated_at = ? \

@@ -9,7 +9,7 @@ use baas_store::Database;
 use baas_store::sea_orm::sea_query::{
     Expr, ExprTrait, InsertStatement, Order, Query, SelectStatement, SimpleExpr,
 };
-use baas_store::sea_orm::{ConnectionTrait, QueryResult, TransactionTrait};
+use baas_store::sea_orm::{ConnectionTrait, QueryResult};
 use uuid::Uuid;
 
 use super::{BaasNotifyAttempts as A, BaasNotifyNotifications as N, db, from_millis, millis};
@@ -55,7 +55,7 @@ impl SqlDeliveryLog {
                 .or_default()
                 .push(s);
         }
-        let tx = self.db.connection().begin().await.map_err(db)?;
+        let tx = self.db.begin_write().await.map_err(db)?;
         let mut found: HashSet<(&'a str, Uuid)> = HashSet::with_capacity(batch.len());
         for ((status, at, made), members) in groups {
             for chunk in members.chunks(CHUNK) {
@@ -279,7 +279,7 @@ impl DeliveryLog for SqlDeliveryLog {
     }
 
     async fn record_attempt(&self, tenant: &TenantId, a: &Attempt) -> Result<(), Error> {
-        let tx = self.db.connection().begin().await.map_err(db)?;
+        let tx = self.db.begin_write().await.map_err(db)?;
         let bump = Query::update()
             .table(N::Table)
             .value(N::Attempts, Expr::col(N::Attempts).add(1))
@@ -417,7 +417,7 @@ impl DeliveryLog for SqlDeliveryLog {
             .from(N::Table)
             .and_where(finished.clone())
             .to_owned();
-        let tx = self.db.connection().begin().await.map_err(db)?;
+        let tx = self.db.begin_write().await.map_err(db)?;
         let attempts = Query::delete()
             .from_table(A::Table)
             .and_where(Expr::col(A::Notification).in_subquery(ids))

@@ -24,7 +24,7 @@ use baas_queue::NewMessage;
 use baas_queue::queue::MAX_BATCH;
 use baas_queue::sql::SqlQueue;
 use baas_store::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use baas_store::sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use baas_store::sea_orm::{ConnectionTrait, DatabaseTransaction};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
@@ -187,13 +187,7 @@ impl SqlIntake {
     /// One transaction for `calls`; one answer per call.
     async fn write(&self, calls: &[Call]) -> Result<Vec<Vec<Inserted>>, Error> {
         let items: Vec<&Accept> = calls.iter().flat_map(|c| &c.batch).collect();
-        let tx = self
-            .queue
-            .database()
-            .connection()
-            .begin()
-            .await
-            .map_err(db)?;
+        let tx = self.queue.database().begin_write().await.map_err(db)?;
         let created = insert_new(&tx, &items).await?;
         let existing = read_existing(&tx, &items, &created).await?;
         let mut answers = Vec::with_capacity(calls.len());

@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 
 use baas_core::{Error, ErrorKind, TenantId};
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, Query};
-use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::{COLUMNS, head_on, row_values};
 use crate::audit::chain::{AuditEntry, AuditRecord, GENESIS_HASH};
@@ -101,7 +101,7 @@ async fn try_write(
         });
     }
 
-    let tx = conn.begin().await.map_err(sql_error::db)?;
+    let tx = db.begin_write().await.map_err(sql_error::db)?;
     for insert in &inserts {
         match tx.execute(insert).await.map_err(sql_error::db) {
             Ok(_) => {}
