@@ -364,13 +364,19 @@ impl Database {
     /// # }).unwrap();
     /// ```
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.conn
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..TransactionOptions::default()
-            })
-            .await
+        begin_write_on(&self.conn).await
     }
+}
+
+/// [`Database::begin_write`] on a bare sea-orm connection.
+pub(crate) async fn begin_write_on(
+    conn: &DatabaseConnection,
+) -> Result<DatabaseTransaction, DbErr> {
+    conn.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// The 64-bit advisory lock key for `name` (the first 8 bytes of its SHA-256).

@@ -18,10 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use baas_core::{Error, TenantId};
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Order, Query};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait as _,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult};
 
 use super::migration::{BlobObjects as O, BlobReservations as R, TenantUsage as U};
 use super::quota::{BlobLedger, Committed, UploadId};
@@ -88,13 +85,7 @@ async fn begin_write(
     db: &DatabaseConnection,
     tenant: &TenantId,
 ) -> Result<DatabaseTransaction, Error> {
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        })
-        .await
-        .map_err(from_db)?;
+    let txn = crate::database::begin_write_on(db).await.map_err(from_db)?;
     if db.get_database_backend() != DbBackend::Sqlite {
         lock_usage_row(&txn, tenant).await?;
     }
