@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use baas_core::{BoxError, Error, TenantId};
 use baas_queue::worker::{Job, Worker, WorkerConfig};
-use baas_queue::{DynQueue, NewMessage};
+use baas_queue::{DynQueue, NewMessage, Reserve};
 use bytes::Bytes;
 use tower::service_fn;
 
@@ -63,6 +63,15 @@ pub(crate) async fn run(
         })
     };
     let worker = Worker::raw(Arc::clone(&queue), name, handler)?.config(worker_config(mode, batch));
+    // Set up before the clock starts, as the raw side does (it declares its queue and
+    // starts its consumer first): a reserve of the empty queue declares the backend's
+    // topology (RabbitMQ) and starts its prefetching consumer.
+    let warm = queue
+        .reserve(name, Reserve::new(1, Duration::from_secs(30)))
+        .await?;
+    if !warm.is_empty() {
+        return Err("the queue was not empty before the run".into());
+    }
     let start = Instant::now();
     let consumer = {
         let recorder = Arc::clone(&recorder);
