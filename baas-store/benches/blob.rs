@@ -75,10 +75,9 @@ async fn setup(objects: impl FnOnce(&tempfile::TempDir) -> Arc<dyn ObjectStore>)
         let url = format!("sqlite://{}", dir.path().join("b.db").display());
         let db = baas_store::Database::connect(&url).await.expect("sqlite");
         db.migrate().await.expect("migrate");
-        let db = db.connection().clone();
         (
-            Arc::new(baas_store::blob::SqlBlobLedger::new(db.clone())),
-            db,
+            Arc::new(baas_store::blob::SqlBlobLedger::for_database(&db)),
+            db.connection().clone(),
         )
     };
     #[cfg(not(feature = "sql"))]

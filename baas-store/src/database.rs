@@ -24,8 +24,8 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
 /// to a connection's own thread and checks the connection again when it comes back: with
 /// a single connection (sea-orm's default for SQLite) every statement of the process,
 /// reads included, waits for the one before it and for that check. Writers still take
-/// turns on SQLite's write lock; transactions that write begin `IMMEDIATE` (see
-/// [`Database::begin_write`]), so none fails half-way for lack of it.
+/// turns on SQLite's write lock. Write transactions run on a pool of their own, of one
+/// connection, and begin `IMMEDIATE` (see [`Database::begin_write`]).
 pub const SQLITE_DEFAULT_MAX_CONNECTIONS: u32 = 4;
 
 /// SQLite's `synchronous` setting (<https://sqlite.org/pragma.html#pragma_synchronous>).
@@ -147,6 +147,8 @@ pub enum Engine {
 #[derive(Debug, Clone)]
 pub struct Database {
     conn: DatabaseConnection,
+    /// Where write transactions run (see [`Database::write_connection`]).
+    writer: DatabaseConnection,
     engine: Engine,
     schema: Option<String>,
 }
@@ -185,6 +187,8 @@ impl Database {
         if let Some(n) = opts.max_connections {
             connect.max_connections(n);
         }
+        // A SQLite file gets a second pool, of one connection, for write transactions.
+        let mut separate_writer = false;
         match engine {
             Engine::Sqlite => {
                 #[cfg(feature = "sqlite")]
@@ -213,8 +217,11 @@ impl Database {
                     if in_memory {
                         // Every connection to `:memory:` is its own database.
                         connect.max_connections(1).min_connections(1);
-                    } else if opts.max_connections.is_none() {
-                        connect.max_connections(SQLITE_DEFAULT_MAX_CONNECTIONS);
+                    } else {
+                        if opts.max_connections.is_none() {
+                            connect.max_connections(SQLITE_DEFAULT_MAX_CONNECTIONS);
+                        }
+                        separate_writer = true;
                     }
                 }
                 #[cfg(not(feature = "sqlite"))]
@@ -233,15 +240,29 @@ impl Database {
                 }
             }
         }
+        let writer = if separate_writer {
+            let mut one = connect.clone();
+            one.max_connections(1);
+            Some(one)
+        } else {
+            None
+        };
         let conn = sea_orm::Database::connect(connect)
             .await
             .map_err(sql_error::db)?;
+        let writer = match writer {
+            Some(one) => sea_orm::Database::connect(one)
+                .await
+                .map_err(sql_error::db)?,
+            None => conn.clone(),
+        };
         let schema = match engine {
             Engine::Postgres => opts.schema,
             Engine::Sqlite => None,
         };
         Ok(Database {
             conn,
+            writer,
             engine,
             schema,
         })
@@ -255,6 +276,7 @@ impl Database {
             _ => return Err(Error::invalid("only SQLite and Postgres are supported")),
         };
         Ok(Database {
+            writer: conn.clone(),
             conn,
             engine,
             schema: None,
@@ -264,6 +286,19 @@ impl Database {
     /// The sea-orm connection pool, for an application's own entities and queries.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// The connection [`Database::begin_write`] begins on.
+    ///
+    /// On a SQLite file this is a second pool, of one connection: the write transactions
+    /// of this process wait for each other in memory, each starting the moment the one
+    /// before it ends. Begun on several connections they would meet in SQLite's busy
+    /// handler instead, which sleeps at least a millisecond per collision however soon
+    /// the lock comes free, and longer with each retry. Reads and single-statement
+    /// writes use [`Database::connection`]. Elsewhere (Postgres, in-memory SQLite, or a
+    /// `Database` made with [`Database::from_connection`]) it is that same pool.
+    pub fn write_connection(&self) -> &DatabaseConnection {
+        &self.writer
     }
 
     /// The Postgres schema chosen with [`DatabaseOptions::schema`], if any.
@@ -341,7 +376,7 @@ impl Database {
         Ok(Tx { tx })
     }
 
-    /// Begin a sea-orm transaction that will write.
+    /// Begin a sea-orm transaction that will write, on [`Database::write_connection`].
     ///
     /// On SQLite it begins `IMMEDIATE`: it takes the write lock first (waiting up to the
     /// busy timeout while another connection holds it). A transaction begun the default
@@ -364,7 +399,7 @@ impl Database {
     /// # }).unwrap();
     /// ```
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        begin_write_on(&self.conn).await
+        begin_write_on(&self.writer).await
     }
 }
 

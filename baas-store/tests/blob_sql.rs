@@ -49,11 +49,15 @@ async fn sqlite() -> (tempfile::TempDir, DatabaseConnection) {
 }
 
 async fn run_suite(db: DatabaseConnection) {
+    run_suite_on(SqlBlobLedger::new(db)).await;
+}
+
+async fn run_suite_on(ledger: SqlBlobLedger) {
     let objects = tempfile::tempdir().expect("tempdir");
     let clock = ManualClock::new();
     let store = ObjectBlobStore::local(
         objects.path(),
-        Arc::new(SqlBlobLedger::new(db)),
+        Arc::new(ledger),
         UrlSigner::new(&MasterKey::generate(), clock.shared()),
     )
     .expect("store")
@@ -194,6 +198,24 @@ async fn sqlite_ledger_keeps_its_contract() {
 async fn sqlite_ledger_passes_the_suite() {
     let (_dir, db) = sqlite().await;
     run_suite(db).await;
+}
+
+/// As the platform opens it: baas-store's `Database` on a SQLite file, reads on its pool
+/// and write transactions on its one-connection writer pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_ledger_on_a_database_keeps_its_contract_and_passes_the_suite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("blobs.db").display());
+    let db = baas_store::Database::connect(&url)
+        .await
+        .expect("open sqlite");
+    db.migrate().await.expect("migrate");
+    assert!(
+        !std::ptr::eq(db.connection(), db.write_connection()),
+        "a SQLite file has a writer pool of its own"
+    );
+    ledger_contract(&SqlBlobLedger::for_database(&db)).await;
+    run_suite_on(SqlBlobLedger::for_database(&db)).await;
 }
 
 #[tokio::test]

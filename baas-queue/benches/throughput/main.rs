@@ -252,7 +252,7 @@ async fn run_sqlite(rows: &mut Vec<Row>, s: &Settings) {
                 }
                 out
             };
-            measure(rows, s, ("sqlite", mode, imp, n), run).await;
+            Box::pin(measure(rows, s, ("sqlite", mode, imp, n), run)).await;
         }
     }
 }
@@ -272,7 +272,7 @@ async fn run_postgres(rows: &mut Vec<Row>, s: &Settings) {
                 drop_schema(&url, &schema).await;
                 out
             };
-            measure(rows, s, ("postgres", mode, "baas", n), run).await;
+            Box::pin(measure(rows, s, ("postgres", mode, "baas", n), run)).await;
         }
         for (imp, statements) in raw_variants(s, mode) {
             let run = async {
@@ -290,7 +290,7 @@ async fn run_postgres(rows: &mut Vec<Row>, s: &Settings) {
                 drop_schema(&url, &schema).await;
                 out
             };
-            measure(rows, s, ("postgres", mode, imp, n), run).await;
+            Box::pin(measure(rows, s, ("postgres", mode, imp, n), run)).await;
         }
     }
 }
@@ -335,8 +335,8 @@ async fn main() {
     for backend in &settings.backends {
         match backend.as_str() {
             "memory" => run_memory(&mut rows, &settings).await,
-            "sqlite" => run_sqlite(&mut rows, &settings).await,
-            "postgres" => run_postgres(&mut rows, &settings).await,
+            "sqlite" => Box::pin(run_sqlite(&mut rows, &settings)).await,
+            "postgres" => Box::pin(run_postgres(&mut rows, &settings)).await,
             "amqp" => run_amqp(&mut rows, &settings).await,
             other => eprintln!("{other}: SKIPPED (unknown backend)"),
         }

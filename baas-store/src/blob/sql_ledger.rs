@@ -32,12 +32,27 @@ use crate::sql_error::db as from_db; // the one DbErr mapping of this crate
 #[derive(Debug, Clone)]
 pub struct SqlBlobLedger {
     db: DatabaseConnection,
+    /// Where its write transactions run (`db` unless made by [`SqlBlobLedger::for_database`]).
+    writer: DatabaseConnection,
 }
 
 impl SqlBlobLedger {
-    /// A ledger on `db`.
+    /// A ledger on `db`: reads and write transactions on the same pool.
     pub fn new(db: DatabaseConnection) -> Self {
-        SqlBlobLedger { db }
+        SqlBlobLedger {
+            writer: db.clone(),
+            db,
+        }
+    }
+
+    /// A ledger in `db`: reads on [`Database::connection`], write transactions (reserve,
+    /// commit, release, remove) on [`Database::write_connection`], as every baas-store
+    /// writer does.
+    pub fn for_database(db: &crate::Database) -> Self {
+        SqlBlobLedger {
+            db: db.connection().clone(),
+            writer: db.write_connection().clone(),
+        }
     }
 }
 
@@ -212,7 +227,7 @@ impl BlobLedger for SqlBlobLedger {
         expires_at: SystemTime,
     ) -> Result<bool, Error> {
         let n = to_i64(bytes);
-        let txn = begin_write(&self.db, tenant).await?;
+        let txn = begin_write(&self.writer, tenant).await?;
         if !upsert_usage(&txn, tenant, 0, n, Some(limit)).await? {
             txn.rollback().await.map_err(from_db)?;
             return Ok(false);
@@ -243,7 +258,7 @@ impl BlobLedger for SqlBlobLedger {
     }
 
     async fn release(&self, tenant: &TenantId, upload: UploadId) -> Result<u64, Error> {
-        release_in(&self.db, tenant, upload).await
+        release_in(&self.writer, tenant, upload).await
     }
 
     async fn commit(
@@ -253,7 +268,7 @@ impl BlobLedger for SqlBlobLedger {
         upload: Option<UploadId>,
         limit: Option<u64>,
     ) -> Result<Committed, Error> {
-        let txn = begin_write(&self.db, tenant).await?;
+        let txn = begin_write(&self.writer, tenant).await?;
         let old = select_meta(&txn, tenant, &meta.key).await?;
         let delta = to_i64(meta.size) - old.as_ref().map_or(0, |o| to_i64(o.size));
         let own = match upload {
@@ -296,7 +311,7 @@ impl BlobLedger for SqlBlobLedger {
 
     async fn remove(&self, tenant: &TenantId, key: &str) -> Result<Option<BlobMeta>, Error> {
         // Hold the usage row first, in the same order as `commit`.
-        let txn = begin_write(&self.db, tenant).await?;
+        let txn = begin_write(&self.writer, tenant).await?;
         let stmt = Query::delete()
             .from_table(O::Table)
             .and_where(Expr::col(O::Tenant).eq(tenant.as_str()))
@@ -393,7 +408,7 @@ impl BlobLedger for SqlBlobLedger {
                     self.db.execute(&stmt).await.map_err(from_db)?;
                     continue;
                 };
-                release_in(&self.db, &tenant, upload).await?;
+                release_in(&self.writer, &tenant, upload).await?;
                 released += 1;
             }
         }

@@ -47,7 +47,7 @@ pub fn open_blobs(
     master_key: &MasterKey,
     clock: SharedClock,
 ) -> Result<ObjectBlobStore, Error> {
-    let ledger: Arc<dyn BlobLedger> = Arc::new(SqlBlobLedger::new(db.connection().clone()));
+    let ledger: Arc<dyn BlobLedger> = Arc::new(SqlBlobLedger::for_database(db));
     let signer = UrlSigner::new(master_key, clock);
     let limits = BlobLimits {
         max_object_bytes: config.max_object_bytes,
