@@ -9,10 +9,11 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-/// Open (creating) the database file at `path`: WAL, `synchronous = NORMAL`, busy timeout
-/// 5 s and a pool of 4 connections, as `baas_store::Database::connect` does
-/// (`baas_store::SQLITE_DEFAULT_MAX_CONNECTIONS`).
-pub(crate) async fn open(path: &str) -> Result<DatabaseConnection, DbErr> {
+/// Open (creating) the database file at `path` as `baas_store::Database::connect` does:
+/// WAL, `synchronous = NORMAL`, busy timeout 5 s, a pool of 4 connections
+/// (`baas_store::SQLITE_DEFAULT_MAX_CONNECTIONS`) for reads and single-statement writes,
+/// and a second pool of one connection for write transactions.
+pub(crate) async fn open(path: &str) -> Result<(DatabaseConnection, DatabaseConnection), DbErr> {
     let mut options = ConnectOptions::new(format!("sqlite://{path}?mode=rwc"));
     options.sqlx_logging(false).max_connections(4);
     options.map_sqlx_sqlite_opts(|o| {
@@ -22,14 +23,17 @@ pub(crate) async fn open(path: &str) -> Result<DatabaseConnection, DbErr> {
             .synchronous(SqliteSynchronous::Normal)
             .journal_mode(SqliteJournalMode::Wal)
     });
+    let mut writer = options.clone();
+    writer.max_connections(1);
     let db = sea_orm::Database::connect(options).await?;
+    let writer = sea_orm::Database::connect(writer).await?;
     for ddl in SCHEMA {
         db.execute_unprepared(ddl).await?;
     }
-    Ok(db)
+    Ok((db, writer))
 }
 
-/// Begin a transaction that writes: `BEGIN IMMEDIATE`, as
+/// Begin a transaction that writes, on the writer pool: `BEGIN IMMEDIATE`, as
 /// `baas_store::Database::begin_write` does on SQLite.
 pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     db.begin_with_options(TransactionOptions {

@@ -32,7 +32,10 @@ use axum::serve::ListenerExt as _;
 /// What every handler shares.
 #[derive(Debug, Clone)]
 struct AppState {
+    /// Reads and single-statement writes.
     db: sea_orm::DatabaseConnection,
+    /// Write transactions (one connection), as `baas_store::Database::write_connection`.
+    writer: sea_orm::DatabaseConnection,
     signer: Arc<token::Signer>,
 }
 
@@ -40,9 +43,10 @@ struct AppState {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bind = std::env::var("FLOOR_BIND").unwrap_or_else(|_| "127.0.0.1:8091".to_owned());
     let path = std::env::var("FLOOR_DATABASE").unwrap_or_else(|_| "./floor.db".to_owned());
-    let db = db::open(&path).await?;
+    let (db, writer) = db::open(&path).await?;
     let state = AppState {
         db,
+        writer,
         signer: Arc::new(token::Signer::generate()?),
     };
     let app = Router::new()

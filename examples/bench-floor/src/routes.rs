@@ -88,7 +88,7 @@ pub(crate) async fn create_session(State(state): State<AppState>) -> Response {
     let session = Uuid::now_v7().to_string();
     let refresh = token::new_refresh_token();
     let result = async {
-        let tx = db::begin_write(&state.db).await?;
+        let tx = db::begin_write(&state.writer).await?;
         tx.execute_raw(stmt(
             "INSERT INTO sessions (id, tenant, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             vec![
@@ -139,7 +139,7 @@ pub(crate) async fn refresh(
     let digest = token::digest(&body.refresh_token);
     let next = token::new_refresh_token();
     let result = async {
-        let tx = db::begin_write(&state.db).await?;
+        let tx = db::begin_write(&state.writer).await?;
         let rotated = tx
             .execute_raw(stmt(
                 "UPDATE refresh_tokens SET rotations = 1, rotated_at = ? \
