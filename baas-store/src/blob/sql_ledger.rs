@@ -48,6 +48,9 @@ impl SqlBlobLedger {
     /// A ledger in `db`: reads on [`Database::connection`], write transactions (reserve,
     /// commit, release, remove) on [`Database::write_connection`], as every baas-store
     /// writer does.
+    ///
+    /// [`Database::connection`]: crate::Database::connection
+    /// [`Database::write_connection`]: crate::Database::write_connection
     pub fn for_database(db: &crate::Database) -> Self {
         SqlBlobLedger {
             db: db.connection().clone(),
