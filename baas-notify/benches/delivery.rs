@@ -48,7 +48,25 @@
 //! intake and provider call of the webhook and email rows and print the means: where a
 //! delivery's time goes).
 //!
-//! Results (2026-11-28, 2 shared CPUs with other builds running, so noisy; N = 3000,
+//! Results (2026-11-29, quiet machine, defaults N = 20000, after baas-store's SQLite pool
+//! went from one connection to four plus one for write transactions), jobs/s:
+//!
+//! | row | 4 publishers (2 runs) | 32 publishers (3 runs) |
+//! |---|---|---|
+//! | webhooks, end to end | 4,434 / 4,559 | 9,040 / 9,580 / 8,979 |
+//! | webhooks, drain | 12,444 / 14,647 | 13,672 / 13,319 / 10,763 |
+//! | queue no-op, end to end | 2,733 / 2,889 | 2,678 / 2,776 / 2,864 |
+//! | queue no-op ack_batch, end to end | 4,114 / 4,429 | 4,430 / 4,104 / 3,694 |
+//! | queue no-op ack_batch, drain | 65,529 / 45,369 | 63,630 / 65,415 / 63,775 |
+//! | raw reqwest | 75,953 / 79,547 | 74,633 / 73,863 / 38,390 |
+//!
+//! The queue no-op rows enqueue one message per `Queue::enqueue` call (about 4,000–4,700
+//! a second), while the notifier's intake commits groups (5,400–7,600 a second with 4
+//! publishers, 23,000–28,800 with 32), so end to end the webhooks outrun the no-op.
+//! Drained, the webhooks do 0.17–0.32 of the no-op that acks with `ack_batch`: each
+//! batch of 32 deliveries also writes the delivery log.
+//!
+//! Earlier results (2026-11-28, 2 shared CPUs with other builds running, so noisy; N = 3000,
 //! `BENCH_WEBHOOKS=3000 BENCH_EMAILS=300`, main's binary and this one run back to back):
 //!
 //! | row (jobs/s) | 4 publishers: main → SqlIntake | 32 publishers: main → SqlIntake |
