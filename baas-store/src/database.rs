@@ -389,7 +389,7 @@ impl Database {
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// use baas_store::Database;
-    /// use sea_orm::{ConnectionTrait, TransactionTrait};
+    /// use sea_orm::ConnectionTrait;
     ///
     /// let db = Database::connect("sqlite::memory:").await?;
     /// let tx = db.begin_write().await?;
