@@ -86,6 +86,100 @@ async fn sqlite_pragmas_are_set() {
     assert_eq!(pragma("busy_timeout").await, "5000");
 }
 
+#[tokio::test]
+async fn sqlite_file_pools_are_four_for_statements_and_one_for_write_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    let size = |c: &sea_orm::DatabaseConnection| {
+        c.get_sqlite_connection_pool()
+            .options()
+            .get_max_connections()
+    };
+    assert_eq!(
+        size(db.connection()),
+        baas_store::SQLITE_DEFAULT_MAX_CONNECTIONS
+    );
+    assert_eq!(
+        size(db.write_connection()),
+        1,
+        "write transactions take turns"
+    );
+
+    let chosen = Database::connect_with(
+        DatabaseOptions::new(format!("sqlite://{}", dir.path().join("b.db").display()))
+            .max_connections(2),
+    )
+    .await
+    .unwrap();
+    assert_eq!(size(chosen.connection()), 2, "the option wins");
+    assert_eq!(size(chosen.write_connection()), 1);
+
+    let memory = Database::connect("sqlite::memory:").await.unwrap();
+    assert_eq!(
+        size(memory.connection()),
+        1,
+        "each :memory: connection is its own database"
+    );
+    assert_eq!(size(memory.write_connection()), 1);
+}
+
+/// A write transaction that reads before it writes commits even while single-statement
+/// writers on the other pool commit between its read and its write. Begun `DEFERRED`,
+/// SQLite would refuse its first write (`SQLITE_BUSY`: its read snapshot is stale).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_write_transactions_that_read_first_commit_beside_other_writers() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    let sql = |q: &str| Statement::from_string(sea_orm::DbBackend::Sqlite, q.to_owned());
+    db.connection()
+        .execute_raw(sql("CREATE TABLE counters (n INTEGER NOT NULL)"))
+        .await
+        .unwrap();
+    let writers: Vec<_> = (0..3)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for _ in 0..200 {
+                    db.connection()
+                        .execute_raw(sql("INSERT INTO counters (n) VALUES (1)"))
+                        .await
+                        .expect("a single-statement write");
+                }
+            })
+        })
+        .collect();
+    for _ in 0..200 {
+        let tx = db.begin_write().await.expect("begin");
+        let row = tx
+            .query_one_raw(sql("SELECT count(*) FROM counters"))
+            .await
+            .expect("read")
+            .expect("a row");
+        let count: i64 = row.try_get_by_index(0).unwrap();
+        tokio::task::yield_now().await;
+        tx.execute_raw(sql(&format!(
+            "INSERT INTO counters (n) VALUES ({})",
+            count + 1
+        )))
+        .await
+        .expect("the write after the read");
+        tx.commit().await.expect("commit");
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let total = db
+        .connection()
+        .query_one_raw(sql("SELECT count(*) FROM counters"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(total, 800);
+}
+
 mod app {
     //! An application's own migration, run beside the framework's.
     use sea_orm_migration::prelude::*;
