@@ -187,8 +187,9 @@ impl Database {
         if let Some(n) = opts.max_connections {
             connect.max_connections(n);
         }
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // A SQLite file gets a second pool, of one connection, for write transactions.
-        let mut separate_writer = false;
+        let separate_writer = engine == Engine::Sqlite && !in_memory;
         match engine {
             Engine::Sqlite => {
                 #[cfg(feature = "sqlite")]
@@ -201,7 +202,6 @@ impl Database {
                         Synchronous::Extra => SqliteSynchronous::Extra,
                     };
                     let busy = opts.busy_timeout;
-                    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
                     connect.map_sqlx_sqlite_opts(move |o| {
                         let o = o
                             .create_if_missing(true)
@@ -217,11 +217,8 @@ impl Database {
                     if in_memory {
                         // Every connection to `:memory:` is its own database.
                         connect.max_connections(1).min_connections(1);
-                    } else {
-                        if opts.max_connections.is_none() {
-                            connect.max_connections(SQLITE_DEFAULT_MAX_CONNECTIONS);
-                        }
-                        separate_writer = true;
+                    } else if opts.max_connections.is_none() {
+                        connect.max_connections(SQLITE_DEFAULT_MAX_CONNECTIONS);
                     }
                 }
                 #[cfg(not(feature = "sqlite"))]

@@ -76,8 +76,8 @@ async fn try_write(
     let mut records: Vec<Option<AuditRecord>> = vec![None; entries.len()];
     let mut chained = Vec::with_capacity(tenants.len());
     let mut inserts = Vec::with_capacity(tenants.len());
-    // Read the heads before the transaction: on SQLite its first statement is then a
-    // write, which waits for the lock (busy timeout) instead of failing on a stale read.
+    // Read the heads before the transaction, outside the write lock: the transaction
+    // then only writes, and `move_head` finds a head another appender moved meanwhile.
     for (tenant, positions) in tenants {
         let head = head_on(conn, tenant).await?;
         let (mut seq, mut prev) = head.unwrap_or((0, GENESIS_HASH));
