@@ -23,7 +23,8 @@
 //! (default `single,batched`), `BENCH_IMPLS` (default `baas,raw,raw1`; `raw1` is the
 //! raw SQL with the backend's statement count, see `raw_sql`), `BENCH_TIMEOUT_SECS`
 //! per run (default 300), `BENCH_GATHER_US` (the worker's `WorkerConfig::gather` in µs;
-//! default: the worker's default). Postgres runs when `BAAS_TEST_POSTGRES_URL` is set, RabbitMQ
+//! default: the worker's default), `BENCH_SQLITE_MAX_CONNECTIONS` (the baas SQLite rows'
+//! pool size; default: baas-store's). Postgres runs when `BAAS_TEST_POSTGRES_URL` is set, RabbitMQ
 //! when `BAAS_TEST_AMQP_URL` is; otherwise they are skipped with the reason printed.
 // A benchmark's output is its printed table.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
