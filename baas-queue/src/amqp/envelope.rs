@@ -88,12 +88,18 @@ impl Envelope {
         let mut table = FieldTable::default();
         table.insert(TENANT.into(), text(&self.tenant));
         table.insert(ENQUEUED_AT.into(), number(self.enqueued_at_ms));
-        table.insert(ATTEMPTS.into(), number(u64::from(self.attempts)));
-        let mut headers = FieldTable::default();
-        for (name, value) in &self.headers {
-            headers.insert(ShortString::from(name.as_str()), text(value));
+        // Absent means no attempts and no headers: every field is encoded, stored and
+        // parsed again on every publish and delivery, so none goes out empty.
+        if self.attempts > 0 {
+            table.insert(ATTEMPTS.into(), number(u64::from(self.attempts)));
         }
-        table.insert(HEADERS.into(), AMQPValue::FieldTable(headers));
+        if !self.headers.is_empty() {
+            let mut headers = FieldTable::default();
+            for (name, value) in &self.headers {
+                headers.insert(ShortString::from(name.as_str()), text(value));
+            }
+            table.insert(HEADERS.into(), AMQPValue::FieldTable(headers));
+        }
         if let Some(key) = &self.dedupe_key {
             table.insert(DEDUPE_KEY.into(), text(key));
         }
@@ -191,6 +197,18 @@ mod tests {
             Envelope::from_properties(&plain.to_properties()),
             Some(plain)
         );
+    }
+
+    #[test]
+    fn empty_fields_are_not_sent() {
+        let mut plain = sample();
+        plain.attempts = 0;
+        plain.headers.clear();
+        let properties = plain.to_properties();
+        let table = properties.headers().as_ref().expect("a header table");
+        assert!(!table.inner().contains_key(ATTEMPTS), "no attempts yet");
+        assert!(!table.inner().contains_key(HEADERS), "no caller headers");
+        assert_eq!(Envelope::from_properties(&properties), Some(plain));
     }
 
     #[test]
