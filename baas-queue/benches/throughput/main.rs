@@ -24,7 +24,8 @@
 //! raw SQL with the backend's statement count, see `raw_sql`), `BENCH_TIMEOUT_SECS`
 //! per run (default 300), `BENCH_GATHER_US` (the worker's `WorkerConfig::gather` in µs;
 //! default: the worker's default), `BENCH_SQLITE_MAX_CONNECTIONS` (the baas SQLite rows'
-//! pool size; default: baas-store's). Postgres runs when `BAAS_TEST_POSTGRES_URL` is set, RabbitMQ
+//! pool size; default: baas-store's), `BENCH_PREFETCH` (the RabbitMQ consumers'
+//! prefetch, both sides; default the backend's, 64). Postgres runs when `BAAS_TEST_POSTGRES_URL` is set, RabbitMQ
 //! when `BAAS_TEST_AMQP_URL` is; otherwise they are skipped with the reason printed.
 // A benchmark's output is its printed table.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -58,6 +59,14 @@ use crate::report::{Mode, Row};
 /// The backend's default prefetch (`AmqpConfig`), set explicitly so raw lapin uses the
 /// same.
 const PREFETCH: u16 = 64;
+
+/// The prefetch of both RabbitMQ sides: `BENCH_PREFETCH`, else [`PREFETCH`].
+fn prefetch() -> u16 {
+    std::env::var("BENCH_PREFETCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(PREFETCH)
+}
 /// baas-store's default SQLite busy timeout.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -307,7 +316,7 @@ async fn run_amqp(rows: &mut Vec<Row>, s: &Settings) {
             let run = async {
                 let mut config = AmqpConfig::new(url.clone())
                     .with_prefix("baas-bench")
-                    .with_prefetch(PREFETCH);
+                    .with_prefetch(prefetch());
                 if let Some(management) = env_url("BAAS_TEST_AMQP_MANAGEMENT_URL") {
                     config = config.with_management_url(management);
                 }
@@ -322,7 +331,7 @@ async fn run_amqp(rows: &mut Vec<Row>, s: &Settings) {
         }
         if s.wants("raw") {
             let name = format!("baas-bench.raw.{}", unique_name("bench"));
-            let run = raw_amqp::run(&url, &name, mode, n, s.batch, PREFETCH);
+            let run = raw_amqp::run(&url, &name, mode, n, s.batch, prefetch());
             measure(rows, s, ("amqp", mode, "raw", n), run).await;
         }
     }

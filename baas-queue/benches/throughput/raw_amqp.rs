@@ -90,23 +90,27 @@ pub(crate) async fn run(
     };
     let properties = BasicProperties::default().with_delivery_mode(2);
     for first in (0..jobs).step_by(chunk) {
-        let mut confirms = Vec::with_capacity(chunk);
-        for i in first..(first + chunk).min(jobs) {
-            let payload = recorder.payload(i);
-            let confirm = publisher
-                .basic_publish(
-                    "".into(),
-                    queue.into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..BasicPublishOptions::default()
-                    },
-                    &payload,
-                    properties.clone(),
-                )
-                .await?;
-            confirms.push(confirm);
-        }
+        // Started together, so lapin's I/O loop writes the chunk in one go (awaited one
+        // by one, each publish waits for its own write).
+        let payloads: Vec<_> = (first..(first + chunk).min(jobs))
+            .map(|i| recorder.payload(i))
+            .collect();
+        let publishes = payloads.iter().map(|payload| {
+            publisher.basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
+                payload,
+                properties.clone(),
+            )
+        });
+        let confirms = futures::future::join_all(publishes)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
         for confirm in confirms {
             match confirm.await? {
                 Confirmation::Ack(None) => {}

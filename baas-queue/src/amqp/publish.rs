@@ -29,23 +29,27 @@ pub(crate) async fn publish_confirmed(
     messages: Vec<Outgoing<'_>>,
     timeout: Duration,
 ) -> Result<(), Error> {
-    let mut confirms = Vec::with_capacity(messages.len());
-    for message in messages {
-        let confirm = channel
-            .basic_publish(
-                message.exchange.into(),
-                message.routing_key.into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..BasicPublishOptions::default()
-                },
-                message.payload,
-                message.properties,
-            )
-            .await
-            .map_err(AmqpError::broker("basic.publish"))?;
-        confirms.push(confirm);
-    }
+    // Each publish resolves once lapin's I/O loop has written its frames. Started
+    // together, the batch is written in one go instead of one wake-up of that loop per
+    // message. The futures are first polled in order, and each takes its confirm tag and
+    // queues its frames in that one poll, so the batch keeps its order on the wire.
+    let publishes = messages.into_iter().map(|message| {
+        channel.basic_publish(
+            message.exchange.into(),
+            message.routing_key.into(),
+            BasicPublishOptions {
+                mandatory: true,
+                ..BasicPublishOptions::default()
+            },
+            message.payload,
+            message.properties,
+        )
+    });
+    let confirms = futures::future::join_all(publishes)
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(AmqpError::broker("basic.publish"))?;
     let all = async {
         for confirm in confirms {
             match confirm.await.map_err(AmqpError::broker("confirm"))? {
