@@ -141,6 +141,7 @@ pub use baas_core as core;
 pub mod audit;
 pub mod blob;
 pub mod documents;
+pub mod group_commit;
 
 #[cfg(feature = "sql")]
 mod database;

@@ -186,6 +186,55 @@ async fn ledger_contract(ledger: &dyn BlobLedger) {
     );
     assert_eq!(ledger.release(&t2, live).await.unwrap(), 5);
     assert_eq!(ledger.usage(&t2).await.unwrap().bytes_reserved, 0);
+
+    // Concurrent commits (written in groups on SQLite) each get their own quota check,
+    // in turn: exactly the room there is, never more.
+    let t3 = TenantId::new(baas_core::testing::unique_name("ledger")).unwrap();
+    let metas: Vec<BlobMeta> = (0..20)
+        .map(|i| meta(&format!("c/{i}"), 10, &format!("v{i}")))
+        .collect();
+    let commits = metas.iter().map(|m| ledger.commit(&t3, m, None, Some(100)));
+    let outcomes = futures::future::join_all(commits).await;
+    let stored = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Committed::Stored { replaced: None })))
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Committed::OverQuota)))
+        .count();
+    assert_eq!((stored, refused), (10, 10), "{outcomes:?}");
+    assert_eq!(ledger.usage(&t3).await.unwrap().bytes_used, 100);
+    let mut listed = 0;
+    for m in &metas {
+        listed += usize::from(ledger.get(&t3, &m.key).await.unwrap().is_some());
+    }
+    assert_eq!(listed, 10, "a refused commit recorded nothing");
+
+    // Concurrent commits of one key replace each other in turn: one found nothing, each
+    // other one replaced exactly one earlier version, and the usage counts one object.
+    let t4 = TenantId::new(baas_core::testing::unique_name("ledger")).unwrap();
+    let versions: Vec<BlobMeta> = (0..8).map(|i| meta("same", 7, &format!("s{i}"))).collect();
+    let commits = versions
+        .iter()
+        .map(|m| ledger.commit(&t4, m, None, Some(100)));
+    let mut replaced = Vec::new();
+    for outcome in futures::future::join_all(commits).await {
+        match outcome.unwrap() {
+            Committed::Stored { replaced: r } => replaced.push(r.map(|m| m.version)),
+            Committed::OverQuota => panic!("a replacement of the same size fits"),
+        }
+    }
+    assert_eq!(replaced.iter().filter(|r| r.is_none()).count(), 1);
+    let mut seen: Vec<String> = replaced.into_iter().flatten().collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(
+        seen.len(),
+        7,
+        "every earlier version was replaced exactly once"
+    );
+    assert_eq!(ledger.usage(&t4).await.unwrap().bytes_used, 7);
 }
 
 #[tokio::test]

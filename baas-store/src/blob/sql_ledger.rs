@@ -23,26 +23,51 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBacken
 use super::migration::{BlobObjects as O, BlobReservations as R, TenantUsage as U};
 use super::quota::{BlobLedger, Committed, UploadId};
 use super::store::{BlobMeta, Usage};
+use crate::group_commit::{GroupCommit, copy_error};
 use crate::sql_error::db as from_db; // the one DbErr mapping of this crate
 
 /// A [`BlobLedger`] in the database (`blob_objects`, `tenant_usage`).
 ///
 /// Run the framework's migrations (or `m20261127_000100_blobs` and
 /// `m20261127_000300_blob_versions`) first.
+///
+/// On SQLite, concurrent [`commit`](BlobLedger::commit)s of single-part puts (no
+/// reservation) are written together: one transaction per group of up to
+/// 64 commits, each still applied in turn with its own quota check (see
+/// [`group_commit`](crate::group_commit)). SQLite runs one write transaction at a time
+/// anyway, so a group costs one `BEGIN` and one `COMMIT` instead of one each per
+/// upload. Postgres keeps one transaction per commit (its row locks let commits of
+/// different tenants run at once).
 #[derive(Debug, Clone)]
 pub struct SqlBlobLedger {
     db: DatabaseConnection,
     /// Where its write transactions run (`db` unless made by [`SqlBlobLedger::for_database`]).
     writer: DatabaseConnection,
+    /// Commits waiting to be written together (SQLite only).
+    group: Option<GroupCommit<CommitCall, Committed>>,
+}
+
+/// The most commits one grouped transaction carries.
+const COMMIT_GROUP: usize = 64;
+
+/// One [`BlobLedger::commit`] waiting for its group.
+#[derive(Debug)]
+struct CommitCall {
+    tenant: TenantId,
+    meta: BlobMeta,
+    limit: Option<u64>,
 }
 
 impl SqlBlobLedger {
     /// A ledger on `db`: reads and write transactions on the same pool.
     pub fn new(db: DatabaseConnection) -> Self {
-        SqlBlobLedger {
-            writer: db.clone(),
-            db,
-        }
+        Self::on(db.clone(), db)
+    }
+
+    fn on(db: DatabaseConnection, writer: DatabaseConnection) -> Self {
+        let group = (writer.get_database_backend() == DbBackend::Sqlite)
+            .then(|| GroupCommit::new(COMMIT_GROUP));
+        SqlBlobLedger { db, writer, group }
     }
 
     /// A ledger in `db`: reads on [`Database::connection`], write transactions (reserve,
@@ -52,9 +77,113 @@ impl SqlBlobLedger {
     /// [`Database::connection`]: crate::Database::connection
     /// [`Database::write_connection`]: crate::Database::write_connection
     pub fn for_database(db: &crate::Database) -> Self {
-        SqlBlobLedger {
-            db: db.connection().clone(),
-            writer: db.write_connection().clone(),
+        Self::on(db.connection().clone(), db.write_connection().clone())
+    }
+}
+
+/// Apply one commit inside `txn`: the body of [`BlobLedger::commit`]. `Ok(OverQuota)`
+/// when the limit refuses it; then nothing was written unless `upload` was taken (the
+/// caller rolls back).
+async fn commit_in(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    meta: &BlobMeta,
+    upload: Option<UploadId>,
+    limit: Option<u64>,
+) -> Result<Committed, Error> {
+    let old = select_meta(txn, tenant, &meta.key).await?;
+    let delta = to_i64(meta.size) - old.as_ref().map_or(0, |o| to_i64(o.size));
+    let own = match upload {
+        Some(upload) => take_reservation(txn, tenant, upload).await?,
+        None => 0,
+    };
+    // One statement moves the usage and, when it grows against a limit, checks it:
+    // used + delta + (reserved - own) <= limit, else no row is touched and nothing
+    // is recorded. A same-size replacement with no reservation moves nothing.
+    let limit = limit.filter(|_| delta > 0);
+    if !upsert_usage(txn, tenant, delta, -own, limit).await? {
+        return Ok(Committed::OverQuota);
+    }
+    let version = (!meta.version.is_empty()).then(|| meta.version.clone());
+    // One upsert, whether the key is new or replaced: the tenant, then the metadata
+    // in `META_COLUMNS`' order; a replacement takes every column but the key.
+    let stmt = Query::insert()
+        .into_table(O::Table)
+        .columns(std::iter::once(O::Tenant).chain(META_COLUMNS))
+        .values_panic([
+            tenant.as_str().into(),
+            meta.key.as_str().into(),
+            to_i64(meta.size).into(),
+            meta.content_type.as_str().into(),
+            meta.sha256.as_str().into(),
+            millis(meta.created_at).into(),
+            version.into(),
+        ])
+        .on_conflict(
+            OnConflict::columns([O::Tenant, O::Key])
+                .update_columns(META_COLUMNS.into_iter().filter(|c| !matches!(c, O::Key)))
+                .to_owned(),
+        )
+        .to_owned();
+    txn.execute(&stmt).await.map_err(from_db)?;
+    Ok(Committed::Stored { replaced: old })
+}
+
+/// One commit in its own transaction.
+async fn commit_alone(
+    writer: &DatabaseConnection,
+    tenant: &TenantId,
+    meta: &BlobMeta,
+    upload: Option<UploadId>,
+    limit: Option<u64>,
+) -> Result<Committed, Error> {
+    let txn = begin_write(writer, tenant).await?;
+    let committed = commit_in(&txn, tenant, meta, upload, limit).await?;
+    if committed == Committed::OverQuota {
+        // Gives back a reservation taken above.
+        txn.rollback().await.map_err(from_db)?;
+    } else {
+        txn.commit().await.map_err(from_db)?;
+    }
+    Ok(committed)
+}
+
+/// A group of commits (no reservations, so an over-quota one wrote nothing) in one
+/// transaction, each in turn. If the group fails as a whole for a reason other than the
+/// database's unavailability, each commit is written again alone, so one bad commit
+/// never fails the others.
+async fn commit_group(
+    writer: &DatabaseConnection,
+    calls: Vec<CommitCall>,
+) -> Vec<Result<Committed, Error>> {
+    if let [call] = calls.as_slice() {
+        return vec![commit_alone(writer, &call.tenant, &call.meta, None, call.limit).await];
+    }
+    let grouped = async {
+        let txn = crate::database::begin_write_on(writer)
+            .await
+            .map_err(from_db)?;
+        let mut out = Vec::with_capacity(calls.len());
+        for call in &calls {
+            out.push(commit_in(&txn, &call.tenant, &call.meta, None, call.limit).await?);
+        }
+        txn.commit().await.map_err(from_db)?;
+        Ok::<_, Error>(out)
+    };
+    match grouped.await {
+        Ok(out) => out.into_iter().map(Ok).collect(),
+        Err(err) if !err.kind().is_retryable() => {
+            tracing::debug!(error = %err, "a blob commit group failed; writing its commits one by one");
+            let mut out = Vec::with_capacity(calls.len());
+            for call in &calls {
+                out.push(commit_alone(writer, &call.tenant, &call.meta, None, call.limit).await);
+            }
+            out
+        }
+        Err(err) => {
+            let mut out: Vec<_> = (1..calls.len()).map(|_| Err(copy_error(&err))).collect();
+            out.insert(0, Err(err));
+            out
         }
     }
 }
@@ -271,45 +400,23 @@ impl BlobLedger for SqlBlobLedger {
         upload: Option<UploadId>,
         limit: Option<u64>,
     ) -> Result<Committed, Error> {
-        let txn = begin_write(&self.writer, tenant).await?;
-        let old = select_meta(&txn, tenant, &meta.key).await?;
-        let delta = to_i64(meta.size) - old.as_ref().map_or(0, |o| to_i64(o.size));
-        let own = match upload {
-            Some(upload) => take_reservation(&txn, tenant, upload).await?,
-            None => 0,
-        };
-        // One statement moves the usage and, when it grows against a limit, checks it:
-        // used + delta + (reserved - own) <= limit, else no row is touched and nothing
-        // is recorded. A same-size replacement with no reservation moves nothing.
-        let limit = limit.filter(|_| delta > 0);
-        if !upsert_usage(&txn, tenant, delta, -own, limit).await? {
-            txn.rollback().await.map_err(from_db)?;
-            return Ok(Committed::OverQuota);
+        match (&self.group, upload) {
+            (Some(group), None) => {
+                let writer = self.writer.clone();
+                let call = CommitCall {
+                    tenant: tenant.clone(),
+                    meta: meta.clone(),
+                    limit,
+                };
+                group
+                    .submit(call, 1, move |calls| {
+                        let writer = writer.clone();
+                        async move { commit_group(&writer, calls).await }
+                    })
+                    .await
+            }
+            _ => commit_alone(&self.writer, tenant, meta, upload, limit).await,
         }
-        let version = (!meta.version.is_empty()).then(|| meta.version.clone());
-        // One upsert, whether the key is new or replaced: the tenant, then the metadata
-        // in `META_COLUMNS`' order; a replacement takes every column but the key.
-        let stmt = Query::insert()
-            .into_table(O::Table)
-            .columns(std::iter::once(O::Tenant).chain(META_COLUMNS))
-            .values_panic([
-                tenant.as_str().into(),
-                meta.key.as_str().into(),
-                to_i64(meta.size).into(),
-                meta.content_type.as_str().into(),
-                meta.sha256.as_str().into(),
-                millis(meta.created_at).into(),
-                version.into(),
-            ])
-            .on_conflict(
-                OnConflict::columns([O::Tenant, O::Key])
-                    .update_columns(META_COLUMNS.into_iter().filter(|c| !matches!(c, O::Key)))
-                    .to_owned(),
-            )
-            .to_owned();
-        txn.execute(&stmt).await.map_err(from_db)?;
-        txn.commit().await.map_err(from_db)?;
-        Ok(Committed::Stored { replaced: old })
     }
 
     async fn remove(&self, tenant: &TenantId, key: &str) -> Result<Option<BlobMeta>, Error> {

@@ -1,0 +1,287 @@
+//! [`GroupCommit`]: concurrent writes that wait for one writer task, which takes every
+//! write waiting at once and runs them in one transaction.
+//!
+//! On SQLite every write transaction of a process runs on one connection
+//! ([`Database::write_connection`](crate::Database::write_connection)), so `n`
+//! concurrent writers pay `n` times for `BEGIN`, `COMMIT` and the pool's round trips.
+//! Handed to a `GroupCommit`, they pay once per group: the first caller starts a writer
+//! task; the writer takes everything that waits (up to a weight limit), writes it with
+//! the caller-supplied function, answers each caller, and goes on until nothing waits.
+//!
+//! The writer runs as its own task, so a caller that stops waiting does not cancel the
+//! write of its group. If the writer ends without draining (a panic, or the runtime
+//! shutting down), every call still waiting is answered `Unavailable`.
+//!
+//! ```
+//! use baas_store::group_commit::GroupCommit;
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let sums: GroupCommit<u32, u32> = GroupCommit::new(64);
+//! // Each group is "written" by doubling every request.
+//! let write = |group: Vec<u32>| async move { group.into_iter().map(|n| Ok(n * 2)).collect() };
+//! let (a, b) = tokio::join!(sums.submit(1, 1, write), sums.submit(2, 1, write));
+//! assert_eq!((a?, b?), (2, 4));
+//! # Ok::<(), baas_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use baas_core::{Error, ErrorKind};
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+
+type Reply<Resp> = oneshot::Sender<Result<Resp, Error>>;
+
+struct Waiting<Req, Resp> {
+    request: Req,
+    weight: usize,
+    reply: Reply<Resp>,
+}
+
+struct Pending<Req, Resp> {
+    calls: VecDeque<Waiting<Req, Resp>>,
+    /// Whether a writer task is running.
+    writing: bool,
+}
+
+/// Writes that wait for one writer task and are written in groups (see the
+/// [module docs](self)). Clones share the waiting writes and the writer.
+pub struct GroupCommit<Req, Resp> {
+    pending: Arc<Mutex<Pending<Req, Resp>>>,
+    max_weight: usize,
+}
+
+impl<Req, Resp> Clone for GroupCommit<Req, Resp> {
+    fn clone(&self) -> Self {
+        GroupCommit {
+            pending: Arc::clone(&self.pending),
+            max_weight: self.max_weight,
+        }
+    }
+}
+
+impl<Req, Resp> fmt::Debug for GroupCommit<Req, Resp> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.pending.lock();
+        f.debug_struct("GroupCommit")
+            .field("waiting", &p.calls.len())
+            .field("writing", &p.writing)
+            .field("max_weight", &self.max_weight)
+            .finish()
+    }
+}
+
+impl<Req, Resp> GroupCommit<Req, Resp>
+where
+    Req: Send + 'static,
+    Resp: Send + 'static,
+{
+    /// Groups of at most `max_weight` (summed over their requests' weights; a single
+    /// heavier request goes alone).
+    pub fn new(max_weight: usize) -> Self {
+        GroupCommit {
+            pending: Arc::new(Mutex::new(Pending {
+                calls: VecDeque::new(),
+                writing: false,
+            })),
+            max_weight: max_weight.max(1),
+        }
+    }
+
+    /// Wait for `request` to be written with the next group and return its answer.
+    ///
+    /// `write` writes one group: it gets the group's requests, oldest first, and returns
+    /// one answer per request, in order. When no writer runs, this call starts one with
+    /// its own `write`; later calls join its groups (so every call must pass a `write`
+    /// that does the same).
+    ///
+    /// # Errors
+    ///
+    /// The request's own answer, or `Unavailable` if the writer stopped before writing
+    /// it.
+    pub async fn submit<W, Fut>(&self, request: Req, weight: usize, write: W) -> Result<Resp, Error>
+    where
+        W: FnMut(Vec<Req>) -> Fut + Send + 'static,
+        Fut: Future<Output = Vec<Result<Resp, Error>>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let start = {
+            let mut p = self.pending.lock();
+            p.calls.push_back(Waiting {
+                request,
+                weight,
+                reply,
+            });
+            !std::mem::replace(&mut p.writing, true)
+        };
+        if start {
+            tokio::spawn(self.clone().drain(write));
+        }
+        answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Write groups until nothing waits.
+    async fn drain<W, Fut>(self, mut write: W)
+    where
+        W: FnMut(Vec<Req>) -> Fut,
+        Fut: Future<Output = Vec<Result<Resp, Error>>>,
+    {
+        let guard = WriterGuard(&self.pending, false);
+        while let Some(group) = self.next_group() {
+            let (requests, replies): (Vec<Req>, Vec<Reply<Resp>>) = group
+                .into_iter()
+                .map(|waiting| (waiting.request, waiting.reply))
+                .unzip();
+            let expected = replies.len();
+            let mut answers = write(requests).await.into_iter();
+            for reply in replies {
+                let answer = answers.next().unwrap_or_else(|| {
+                    Err(Error::internal(format!(
+                        "a group write answered fewer than its {expected} requests"
+                    )))
+                });
+                // The caller may have stopped waiting; its write happened anyway.
+                let _ = reply.send(answer);
+            }
+        }
+        guard.finish();
+    }
+
+    /// The oldest waiting calls up to the weight limit (at least one), or `None` — and
+    /// then no writer runs any more.
+    fn next_group(&self) -> Option<Vec<Waiting<Req, Resp>>> {
+        let mut p = self.pending.lock();
+        if p.calls.is_empty() {
+            p.writing = false;
+            return None;
+        }
+        let mut weight = 0;
+        let mut group = Vec::new();
+        while let Some(call) = p.calls.front() {
+            if !group.is_empty() && weight + call.weight > self.max_weight {
+                break;
+            }
+            weight += call.weight;
+            group.extend(p.calls.pop_front());
+        }
+        Some(group)
+    }
+}
+
+/// Answers whatever still waits when the writer ends without draining (a panic, or the
+/// runtime shutting down), so the next call starts a new writer.
+struct WriterGuard<'a, Req, Resp>(&'a Mutex<Pending<Req, Resp>>, bool);
+
+impl<Req, Resp> WriterGuard<'_, Req, Resp> {
+    fn finish(mut self) {
+        self.1 = true;
+    }
+}
+
+impl<Req, Resp> Drop for WriterGuard<'_, Req, Resp> {
+    fn drop(&mut self) {
+        if self.1 {
+            return;
+        }
+        let calls = {
+            let mut p = self.0.lock();
+            p.writing = false;
+            std::mem::take(&mut p.calls)
+        };
+        for call in calls {
+            let _ = call.reply.send(Err(stopped()));
+        }
+    }
+}
+
+fn stopped() -> Error {
+    Error::new(
+        ErrorKind::Unavailable,
+        "the group writer stopped before this write was made; try again",
+    )
+}
+
+/// A copy of `err` (kind, message and retry hint) for the other members of a group that
+/// failed as a whole.
+pub fn copy_error(err: &Error) -> Error {
+    let copy = Error::new(err.kind(), err.message().to_owned());
+    match err.retry_after() {
+        Some(after) => copy.with_retry_after(after),
+        None => copy,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_calls_share_groups_and_get_their_own_answers() {
+        let groups = Arc::new(AtomicUsize::new(0));
+        let commit: GroupCommit<u32, u32> = GroupCommit::new(1000);
+        let mut calls = Vec::new();
+        for n in 0..200u32 {
+            let commit = commit.clone();
+            let groups = Arc::clone(&groups);
+            calls.push(tokio::spawn(async move {
+                let write = move |group: Vec<u32>| {
+                    let groups = Arc::clone(&groups);
+                    async move {
+                        groups.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                        group.into_iter().map(|n| Ok(n + 1)).collect()
+                    }
+                };
+                commit.submit(n, 1, write).await
+            }));
+        }
+        for (n, call) in calls.into_iter().enumerate() {
+            assert_eq!(call.await.unwrap().unwrap(), n as u32 + 1, "its own answer");
+        }
+        let groups = groups.load(Ordering::SeqCst);
+        assert!(groups < 200, "calls were grouped ({groups} groups for 200)");
+    }
+
+    #[tokio::test]
+    async fn groups_respect_the_weight_limit() {
+        let commit: GroupCommit<usize, usize> = GroupCommit::new(10);
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let mut calls = Vec::new();
+        for _ in 0..6 {
+            let commit = commit.clone();
+            let sizes = Arc::clone(&sizes);
+            calls.push(tokio::spawn(async move {
+                commit
+                    .submit(4, 4, move |group: Vec<usize>| {
+                        let sizes = Arc::clone(&sizes);
+                        async move {
+                            sizes.lock().push(group.iter().sum::<usize>());
+                            group.into_iter().map(Ok).collect()
+                        }
+                    })
+                    .await
+            }));
+        }
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap(), 4);
+        }
+        assert!(
+            sizes.lock().iter().all(|&w| w <= 10),
+            "no group over the limit: {:?}",
+            sizes.lock()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_that_answers_too_few_fails_the_rest() {
+        let commit: GroupCommit<u8, u8> = GroupCommit::new(8);
+        let answer = commit
+            .submit(1, 1, |_group: Vec<u8>| async { Vec::new() })
+            .await;
+        assert_eq!(answer.unwrap_err().kind(), ErrorKind::Internal);
+    }
+}
