@@ -44,6 +44,54 @@ pub async fn document_store_suite(store: &dyn DocumentStore) {
     filters(store).await;
     pagination_under_inserts(store).await;
     bad_input_changes_nothing(store).await;
+    concurrent_creates(store).await;
+}
+
+/// Creates running at once (written in groups by some backends) each get their own
+/// document, under their own tenant and collection, and a bad one among them fails
+/// alone.
+async fn concurrent_creates(store: &dyn DocumentStore) {
+    let a = unique_tenant("docs-burst");
+    let b = unique_tenant("docs-burst");
+    let creates = (0..60).map(|i| {
+        let (tenant, collection) = if i % 2 == 0 {
+            (&a, "even")
+        } else {
+            (&b, "odd")
+        };
+        store.create(tenant, collection, json!({ "i": i }))
+    });
+    let bad = store.create(&a, "Not A Collection", json!({"i": -1}));
+    let (created, bad) = futures::join!(futures::future::join_all(creates), bad);
+    assert_eq!(
+        bad.expect_err("an invalid collection").kind(),
+        ErrorKind::Malformed,
+        "the bad create fails alone"
+    );
+    let mut ids = HashSet::new();
+    for (i, doc) in created.into_iter().enumerate() {
+        let doc = doc.expect("each create succeeds");
+        assert!(ids.insert(doc.id), "ids are distinct");
+        assert_eq!(doc.data, json!({ "i": i }), "each gets its own data back");
+        let (tenant, collection, other) = if i % 2 == 0 {
+            (&a, "even", &b)
+        } else {
+            (&b, "odd", &a)
+        };
+        let got = store.get(tenant, collection, doc.id).await.expect("stored");
+        assert_eq!(got.data, doc.data);
+        assert_eq!(
+            store
+                .get(other, collection, doc.id)
+                .await
+                .expect_err("other tenant")
+                .kind(),
+            ErrorKind::NotFound,
+            "tenants stay apart"
+        );
+    }
+    assert_eq!(store.count(&a, "even", &[]).await.expect("count"), 30);
+    assert_eq!(store.count(&b, "odd", &[]).await.expect("count"), 30);
 }
 
 async fn crud(store: &dyn DocumentStore) {

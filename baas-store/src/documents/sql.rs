@@ -15,6 +15,7 @@ use super::DocumentStore;
 use super::types::{Document, Filter, ListQuery, Page, page_of};
 use super::validate::{validate_collection, validate_data, validate_filters, validate_query};
 use crate::database::{Database, Tx};
+use crate::group_commit::{GroupCommit, copy_error};
 use crate::schema::Documents as D;
 use crate::sql_error;
 use crate::util::{from_millis, millis};
@@ -36,10 +37,17 @@ use crate::util::{from_millis, millis};
 /// # Ok::<(), baas_store::core::Error>(())
 /// # }).unwrap();
 /// ```
+///
+/// On SQLite, concurrent [`create`](DocumentStore::create)s are written together: one
+/// multi-row `INSERT` on [`Database::write_connection`] per group of up to 64 (see
+/// [`group_commit`](crate::group_commit)), since SQLite writes one statement at a
+/// time anyway. On Postgres each create is its own statement.
 #[derive(Debug, Clone)]
 pub struct SqlDocumentStore {
     db: Database,
     clock: SharedClock,
+    /// Creates waiting to be inserted together (SQLite only).
+    creates: Option<GroupCommit<NewDocument, Document>>,
 }
 
 impl SqlDocumentStore {
@@ -50,7 +58,29 @@ impl SqlDocumentStore {
 
     /// A store over `db` whose timestamps come from `clock`.
     pub fn with_clock(db: Database, clock: SharedClock) -> Self {
-        SqlDocumentStore { db, clock }
+        let creates = (db.connection().get_database_backend() == DbBackend::Sqlite)
+            .then(|| GroupCommit::new(CREATE_GROUP));
+        SqlDocumentStore { db, clock, creates }
+    }
+
+    async fn create_doc(
+        &self,
+        tenant: &TenantId,
+        collection: &str,
+        data: serde_json::Value,
+    ) -> Result<Document, Error> {
+        let Some(creates) = &self.creates else {
+            return create_in(self.db.connection(), &self.clock, tenant, collection, data).await;
+        };
+        let weight = weight(&data);
+        let new = NewDocument::new(&self.clock, tenant, collection, data)?;
+        let writer = self.db.write_connection().clone();
+        creates
+            .submit(new, weight, move |docs| {
+                let writer = writer.clone();
+                async move { insert_group(&writer, docs).await }
+            })
+            .await
     }
 }
 
@@ -60,6 +90,17 @@ impl SqlDocumentStore {
 pub struct TxDocuments<'a> {
     tx: &'a Tx,
     clock: SharedClock,
+}
+
+impl TxDocuments<'_> {
+    async fn create_doc(
+        &self,
+        tenant: &TenantId,
+        collection: &str,
+        data: serde_json::Value,
+    ) -> Result<Document, Error> {
+        create_in(self.tx.connection(), &self.clock, tenant, collection, data).await
+    }
 }
 
 impl Tx {
@@ -143,18 +184,44 @@ fn filter_expr(backend: DbBackend, f: &Filter) -> Expr {
     }
 }
 
-async fn create_in<C: ConnectionTrait>(
-    conn: &C,
-    clock: &SharedClock,
-    tenant: &TenantId,
-    collection: &str,
-    data: serde_json::Value,
-) -> Result<Document, Error> {
-    validate_collection(collection)?;
-    validate_data(&data)?;
-    let now = millis(clock.now());
-    let id = Uuid::now_v7();
-    let stmt = Query::insert()
+/// A document about to be created, already validated, stamped and given its id.
+#[derive(Debug)]
+struct NewDocument {
+    tenant: TenantId,
+    collection: String,
+    /// Its creation time in ms since the epoch, as stored.
+    now: i64,
+    document: Document,
+}
+
+impl NewDocument {
+    fn new(
+        clock: &SharedClock,
+        tenant: &TenantId,
+        collection: &str,
+        data: serde_json::Value,
+    ) -> Result<Self, Error> {
+        validate_collection(collection)?;
+        validate_data(&data)?;
+        let now = millis(clock.now());
+        Ok(NewDocument {
+            tenant: tenant.clone(),
+            collection: collection.to_owned(),
+            now,
+            document: Document {
+                id: Uuid::now_v7(),
+                version: 1,
+                data,
+                created_at: from_millis(now),
+                updated_at: from_millis(now),
+            },
+        })
+    }
+}
+
+/// Insert every document of `docs` in one statement.
+async fn insert_all<C: ConnectionTrait>(conn: &C, docs: &[NewDocument]) -> Result<(), Error> {
+    let mut stmt = Query::insert()
         .into_table(D::Table)
         .columns([
             D::Tenant,
@@ -165,24 +232,86 @@ async fn create_in<C: ConnectionTrait>(
             D::CreatedAt,
             D::UpdatedAt,
         ])
-        .values_panic([
-            tenant.as_str().into(),
-            collection.into(),
-            id.into(),
-            1i64.into(),
-            data.clone().into(),
-            now.into(),
-            now.into(),
-        ])
         .to_owned();
+    for new in docs {
+        let doc = &new.document;
+        stmt.values_panic([
+            new.tenant.as_str().into(),
+            new.collection.as_str().into(),
+            doc.id.into(),
+            1i64.into(),
+            doc.data.clone().into(),
+            new.now.into(),
+            new.now.into(),
+        ]);
+    }
     conn.execute(&stmt).await.map_err(sql_error::db)?;
-    Ok(Document {
-        id,
-        version: 1,
-        data,
-        created_at: from_millis(now),
-        updated_at: from_millis(now),
-    })
+    Ok(())
+}
+
+async fn create_in<C: ConnectionTrait>(
+    conn: &C,
+    clock: &SharedClock,
+    tenant: &TenantId,
+    collection: &str,
+    data: serde_json::Value,
+) -> Result<Document, Error> {
+    let new = NewDocument::new(clock, tenant, collection, data)?;
+    insert_all(conn, std::slice::from_ref(&new)).await?;
+    Ok(new.document)
+}
+
+/// The most documents one grouped `INSERT` carries (counting one per 64 KiB of data).
+const CREATE_GROUP: usize = 64;
+
+/// The weight of a document in a group: one per started 64 KiB of its data, so a group
+/// of large documents stays a modest statement.
+fn weight(data: &serde_json::Value) -> usize {
+    // `validate_data` bounds the size; serialising again here would cost more than it
+    // saves, so the estimate walks the value.
+    fn size(v: &serde_json::Value) -> usize {
+        use serde_json::Value as J;
+        match v {
+            J::Null | J::Bool(_) | J::Number(_) => 8,
+            J::String(s) => s.len() + 2,
+            J::Array(items) => items.iter().map(size).sum::<usize>() + 2,
+            J::Object(map) => {
+                map.iter()
+                    .map(|(k, v)| k.len() + 3 + size(v))
+                    .sum::<usize>()
+                    + 2
+            }
+        }
+    }
+    1 + size(data) / (64 * 1024)
+}
+
+/// Concurrent creates of a group in one multi-row `INSERT` on the write connection; if
+/// it fails for a reason other than the database's unavailability, each document is
+/// inserted alone, so one bad document never fails the others.
+async fn insert_group(
+    writer: &sea_orm::DatabaseConnection,
+    docs: Vec<NewDocument>,
+) -> Vec<Result<Document, Error>> {
+    match insert_all(writer, &docs).await {
+        Ok(()) => docs.into_iter().map(|new| Ok(new.document)).collect(),
+        Err(err) if docs.len() > 1 && !err.kind().is_retryable() => {
+            let mut out = Vec::with_capacity(docs.len());
+            for new in docs {
+                out.push(
+                    insert_all(writer, std::slice::from_ref(&new))
+                        .await
+                        .map(|()| new.document),
+                );
+            }
+            out
+        }
+        Err(err) => {
+            let mut out: Vec<_> = (1..docs.len()).map(|_| Err(copy_error(&err))).collect();
+            out.insert(0, Err(err));
+            out
+        }
+    }
 }
 
 async fn get_in<C: ConnectionTrait>(
@@ -335,7 +464,7 @@ macro_rules! document_store_impl {
                 collection: &str,
                 data: serde_json::Value,
             ) -> Result<Document, Error> {
-                crate::telemetry::observed("sql", "documents.create", create_in($conn_expr, &$self.clock, tenant, collection, data)).await
+                crate::telemetry::observed("sql", "documents.create", $self.create_doc(tenant, collection, data)).await
             }
 
             #[tracing::instrument(name = "baas_store.documents.get", skip_all, fields(tenant = %tenant, collection = %collection))]
