@@ -4,11 +4,12 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use baas_core::{SharedClock, TenantId};
-use baas_store::Database;
+use baas_store::group_commit::GroupCommit;
+use baas_store::{Database, Engine};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 
-use super::error::db;
+use super::error::{db, store};
 use super::schema::{RefreshTokens as T, Sessions as S};
 use super::{duration_millis, from_millis, millis};
 use crate::error::AuthError;
@@ -26,16 +27,97 @@ use crate::sessions::{
 /// the presented token's row (`rotations = 0`, or `rotations = 1` within the grace
 /// window), so concurrent rotations of one token serialise on that row and the
 /// rules of [`SessionStore`] hold across processes.
+///
+/// On SQLite, concurrent rotations are written together: one transaction per group of
+/// up to 64, each rotation applied in turn exactly as it would be alone (see
+/// [`baas_store::group_commit`]). SQLite runs one write transaction at a time anyway, so
+/// a group pays for one `BEGIN` and one `COMMIT`. Postgres keeps a transaction per
+/// rotation.
 #[derive(Debug, Clone)]
 pub struct SqlSessionStore {
     db: Database,
     clock: SharedClock,
+    /// Rotations waiting to be written together (SQLite only).
+    rotations: Option<GroupCommit<Rotation, Result<RefreshOutcome, AuthError>>>,
+}
+
+/// The most rotations one grouped transaction carries.
+const ROTATION_GROUP: usize = 64;
+
+/// One [`SessionStore::rotate`] waiting for its group.
+#[derive(Debug)]
+struct Rotation {
+    digest: Vec<u8>,
+    policy: RefreshPolicy,
+    now: SystemTime,
 }
 
 impl SqlSessionStore {
     /// A store on `db`, reading time from `clock`.
     pub fn new(db: Database, clock: SharedClock) -> Self {
-        Self { db, clock }
+        let rotations = (db.engine() == Engine::Sqlite).then(|| GroupCommit::new(ROTATION_GROUP));
+        Self {
+            db,
+            clock,
+            rotations,
+        }
+    }
+}
+
+/// One rotation in its own transaction.
+async fn rotate_alone(database: &Database, r: &Rotation) -> Result<RefreshOutcome, AuthError> {
+    let tx = database.begin_write().await.map_err(db)?;
+    let outcome = rotate_in(&tx, &r.digest, &r.policy, r.now).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(outcome)
+}
+
+/// A group of rotations in one transaction, each in turn. A token that does not rotate
+/// (`InvalidRefreshToken`) wrote nothing and is that call's answer; any other failure
+/// fails the group, whose rotations are then written again one by one (or, when the
+/// database is unavailable, all answered with that).
+async fn rotate_group(
+    database: &Database,
+    calls: Vec<Rotation>,
+) -> Vec<Result<Result<RefreshOutcome, AuthError>, baas_core::Error>> {
+    if let [call] = calls.as_slice() {
+        return vec![Ok(rotate_alone(database, call).await)];
+    }
+    let grouped = async {
+        let tx = database.begin_write().await.map_err(db)?;
+        let mut out = Vec::with_capacity(calls.len());
+        for r in &calls {
+            match rotate_in(&tx, &r.digest, &r.policy, r.now).await {
+                Err(AuthError::InvalidRefreshToken) => {
+                    out.push(Err(AuthError::InvalidRefreshToken));
+                }
+                other => out.push(Ok(other?)),
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok::<_, AuthError>(out)
+    };
+    match grouped.await {
+        Ok(out) => out.into_iter().map(Ok).collect(),
+        Err(AuthError::Unavailable(source)) => {
+            let message = source.to_string();
+            calls
+                .iter()
+                .map(|_| {
+                    Ok(Err(AuthError::Unavailable(Box::new(
+                        baas_core::Error::new(baas_core::ErrorKind::Unavailable, message.clone()),
+                    ))))
+                })
+                .collect()
+        }
+        Err(err) => {
+            tracing::debug!(error = %err, "a rotation group failed; writing its rotations one by one");
+            let mut out = Vec::with_capacity(calls.len());
+            for r in &calls {
+                out.push(Ok(rotate_alone(database, r).await));
+            }
+            out
+        }
     }
 }
 
@@ -151,68 +233,64 @@ async fn revoke_on(
     Ok(conn.execute(&stmt).await.map_err(db)?.rows_affected() == 1)
 }
 
-impl SqlSessionStore {
-    /// The rotation itself, inside `tx`.
-    async fn rotate_in(
-        &self,
-        tx: &DatabaseTransaction,
-        digest: &[u8],
-        policy: &RefreshPolicy,
-        now: SystemTime,
-    ) -> Result<RefreshOutcome, AuthError> {
-        let now_ms = millis(now);
-        let mine = || Expr::col(T::Digest).eq(digest.to_vec());
-        let first = Query::update()
+/// The rotation itself, inside `tx`.
+async fn rotate_in(
+    tx: &DatabaseTransaction,
+    digest: &[u8],
+    policy: &RefreshPolicy,
+    now: SystemTime,
+) -> Result<RefreshOutcome, AuthError> {
+    let now_ms = millis(now);
+    let mine = || Expr::col(T::Digest).eq(digest.to_vec());
+    let first = Query::update()
+        .table(T::Table)
+        .value(T::Rotations, 1i32)
+        .value(T::RotatedAt, now_ms)
+        .and_where(mine())
+        .and_where(Expr::col(T::Rotations).eq(0i32))
+        .and_where(session_is_live(now_ms))
+        .to_owned();
+    let mut rotated = tx.execute(&first).await.map_err(db)?.rows_affected() == 1;
+    if !rotated {
+        let grace = Query::update()
             .table(T::Table)
-            .value(T::Rotations, 1i32)
-            .value(T::RotatedAt, now_ms)
+            .value(T::Rotations, 2i32)
             .and_where(mine())
-            .and_where(Expr::col(T::Rotations).eq(0i32))
+            .and_where(Expr::col(T::Rotations).eq(1i32))
+            .and_where(
+                Expr::col(T::RotatedAt).gt(now_ms.saturating_sub(duration_millis(policy.grace))),
+            )
             .and_where(session_is_live(now_ms))
             .to_owned();
-        let mut rotated = tx.execute(&first).await.map_err(db)?.rows_affected() == 1;
-        if !rotated {
-            let grace = Query::update()
-                .table(T::Table)
-                .value(T::Rotations, 2i32)
-                .and_where(mine())
-                .and_where(Expr::col(T::Rotations).eq(1i32))
-                .and_where(
-                    Expr::col(T::RotatedAt)
-                        .gt(now_ms.saturating_sub(duration_millis(policy.grace))),
-                )
-                .and_where(session_is_live(now_ms))
-                .to_owned();
-            rotated = tx.execute(&grace).await.map_err(db)?.rows_affected() == 1;
-        }
-        let session = session_of_token(tx, digest)
-            .await?
-            .filter(|s| s.is_active_at(now))
-            .ok_or(AuthError::InvalidRefreshToken)?;
-        if !rotated {
-            revoke_on(tx, &session.id, now_ms).await?;
-            let session = Session {
-                revoked_at: Some(now),
-                ..session
-            };
-            return Ok(RefreshOutcome::ReuseDetected { session });
-        }
-        let token = insert_token(tx, &session.id, now_ms).await?;
-        let expires_at = now + policy.ttl;
-        let slide = Query::update()
-            .table(S::Table)
-            .value(S::ExpiresAt, millis(expires_at))
-            .value(S::LastRotatedAt, now_ms)
-            .and_where(Expr::col(S::Id).eq(session.id.to_string()))
-            .to_owned();
-        tx.execute(&slide).await.map_err(db)?;
+        rotated = tx.execute(&grace).await.map_err(db)?.rows_affected() == 1;
+    }
+    let session = session_of_token(tx, digest)
+        .await?
+        .filter(|s| s.is_active_at(now))
+        .ok_or(AuthError::InvalidRefreshToken)?;
+    if !rotated {
+        revoke_on(tx, &session.id, now_ms).await?;
         let session = Session {
-            expires_at: from_millis(millis(expires_at)),
-            last_rotated_at: Some(from_millis(now_ms)),
+            revoked_at: Some(now),
             ..session
         };
-        Ok(RefreshOutcome::Rotated { session, token })
+        return Ok(RefreshOutcome::ReuseDetected { session });
     }
+    let token = insert_token(tx, &session.id, now_ms).await?;
+    let expires_at = now + policy.ttl;
+    let slide = Query::update()
+        .table(S::Table)
+        .value(S::ExpiresAt, millis(expires_at))
+        .value(S::LastRotatedAt, now_ms)
+        .and_where(Expr::col(S::Id).eq(session.id.to_string()))
+        .to_owned();
+    tx.execute(&slide).await.map_err(db)?;
+    let session = Session {
+        expires_at: from_millis(millis(expires_at)),
+        last_rotated_at: Some(from_millis(now_ms)),
+        ..session
+    };
+    Ok(RefreshOutcome::Rotated { session, token })
 }
 
 #[async_trait]
@@ -261,12 +339,22 @@ impl SessionStore for SqlSessionStore {
         presented: &RefreshToken,
         policy: &RefreshPolicy,
     ) -> Result<RefreshOutcome, AuthError> {
-        let now = from_millis(millis(self.clock.now()));
-        let digest = presented.digest();
-        let tx = self.db.begin_write().await.map_err(db)?;
-        let outcome = self.rotate_in(&tx, digest.as_bytes(), policy, now).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(outcome)
+        let rotation = Rotation {
+            digest: presented.digest().as_bytes().to_vec(),
+            policy: *policy,
+            now: from_millis(millis(self.clock.now())),
+        };
+        let Some(group) = &self.rotations else {
+            return rotate_alone(&self.db, &rotation).await;
+        };
+        let database = self.db.clone();
+        group
+            .submit(rotation, 1, move |calls| {
+                let database = database.clone();
+                async move { rotate_group(&database, calls).await }
+            })
+            .await
+            .map_err(store)?
     }
 
     #[tracing::instrument(name = "baas_auth.sessions.get", skip_all)]

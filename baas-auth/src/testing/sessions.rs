@@ -175,6 +175,41 @@ pub async fn session_store_suite(store: &dyn SessionStore, advance: &dyn Fn(Dura
         "{outcomes:?}"
     );
 
+    // ---- many sessions refreshed at once (grouped on some backends), an unknown token
+    // among them: each rotates alone, the unknown one is refused, nobody is logged out.
+    let burst_user = UserId::generate();
+    let mut sessions = Vec::new();
+    for _ in 0..24 {
+        sessions.push(
+            store
+                .create(&a, NewSession::new(burst_user, "burst", DAY))
+                .await
+                .unwrap(),
+        );
+    }
+    let unknown = RefreshToken::generate();
+    let rotations = sessions.iter().map(|(_, t)| store.rotate(t, &policy));
+    let (outcomes, refused) = tokio::join!(
+        futures_util::future::join_all(rotations),
+        store.rotate(&unknown, &policy)
+    );
+    assert!(
+        matches!(refused, Err(AuthError::InvalidRefreshToken)),
+        "{refused:?}"
+    );
+    let mut successors = std::collections::HashSet::new();
+    for ((session, _), outcome) in sessions.iter().zip(outcomes) {
+        match outcome.unwrap() {
+            RefreshOutcome::Rotated { session: s, token } => {
+                assert_eq!(s.id, session.id, "each rotation is its own session's");
+                assert!(successors.insert(token.expose_secret().to_owned()));
+                assert!(!store.is_revoked(&a, &session.id).await.unwrap());
+                rotated(store.rotate(&token, &policy).await.unwrap());
+            }
+            other => panic!("expected a rotation, got {other:?}"),
+        }
+    }
+
     // ---- expiry (sliding) ------------------------------------------------------------
     let short = RefreshPolicy {
         ttl: Duration::from_secs(100),
