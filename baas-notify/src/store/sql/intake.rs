@@ -15,18 +15,16 @@
 //! not the database being unavailable, each of its calls is written again alone, so
 //! one bad call never fails the others.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use baas_core::{Error, ErrorKind, TenantId};
 use baas_queue::NewMessage;
 use baas_queue::queue::MAX_BATCH;
 use baas_queue::sql::SqlQueue;
+use baas_store::group_commit::{GroupCommit, copy_error};
 use baas_store::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use baas_store::sea_orm::{ConnectionTrait, DatabaseTransaction};
-use parking_lot::Mutex;
-use tokio::sync::oneshot;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
@@ -46,21 +44,11 @@ pub const MAX_GROUP: usize = 512;
 const MAX_LOCALE: usize = 64;
 const MAX_KEY: usize = 255;
 
-type Reply = oneshot::Sender<Result<Vec<Inserted>, Error>>;
-
 /// One call of [`Intake::accept`], waiting for its group.
 #[derive(Debug)]
 struct Call {
     queue: String,
     batch: Vec<Accept>,
-    reply: Reply,
-}
-
-#[derive(Debug, Default)]
-struct Pending {
-    calls: VecDeque<Call>,
-    /// Whether a writer task is running.
-    writing: bool,
 }
 
 /// An [`Intake`] for a [`SqlDeliveryLog`](super::SqlDeliveryLog) and a [`SqlQueue`] on
@@ -106,7 +94,7 @@ struct Pending {
 #[derive(Debug, Clone)]
 pub struct SqlIntake {
     queue: SqlQueue,
-    pending: Arc<Mutex<Pending>>,
+    calls: GroupCommit<Call, Vec<Inserted>>,
 }
 
 impl SqlIntake {
@@ -114,72 +102,30 @@ impl SqlIntake {
     pub fn new(queue: SqlQueue) -> Self {
         SqlIntake {
             queue,
-            pending: Arc::default(),
+            calls: GroupCommit::new(MAX_GROUP),
         }
     }
 
-    /// Write groups until nothing waits.
-    async fn drain(self) {
-        let guard = WriterGuard(&self.pending, false);
-        while let Some(group) = self.next_group() {
-            self.commit(group).await;
-        }
-        guard.finish();
-    }
-
-    /// The next group: the oldest calls, up to [`MAX_GROUP`] notifications (at least
-    /// one call), or `None` — and then no writer runs any more.
-    fn next_group(&self) -> Option<Vec<Call>> {
-        let mut p = self.pending.lock();
-        if p.calls.is_empty() {
-            p.writing = false;
-            return None;
-        }
-        let mut size = 0;
-        let mut group = Vec::new();
-        while let Some(call) = p.calls.front() {
-            if !group.is_empty() && size + call.batch.len() > MAX_GROUP {
-                break;
-            }
-            size += call.batch.len();
-            group.extend(p.calls.pop_front());
-        }
-        Some(group)
-    }
-
-    /// Write `group` and answer each call; on a failure that is not the database's
-    /// unavailability, write each call alone.
-    async fn commit(&self, group: Vec<Call>) {
+    /// Write `group`, one answer per call; on a failure that is not the database's
+    /// unavailability, write each call alone, so one bad call never fails the others.
+    async fn commit(&self, group: Vec<Call>) -> Vec<Result<Vec<Inserted>, Error>> {
         let span = tracing::debug_span!("baas_notify.intake.group", calls = group.len());
         let written = self.write(&group).instrument(span).await;
         match written {
-            Ok(answers) => {
-                for (call, answer) in group.into_iter().zip(answers) {
-                    // The caller may have stopped waiting; its rows are written anyway.
-                    let _ = call.reply.send(Ok(answer));
-                }
-            }
+            Ok(answers) => answers.into_iter().map(Ok).collect(),
             Err(err) if group.len() > 1 && !err.kind().is_retryable() => {
                 tracing::debug!(error = %err, "an intake group failed; writing its calls one by one");
-                for call in group {
-                    let one = std::slice::from_ref(&call);
-                    let answer = self.write(one).await.map(|mut a| a.remove(0));
-                    let _ = call.reply.send(answer);
+                let mut out = Vec::with_capacity(group.len());
+                for call in &group {
+                    let one = std::slice::from_ref(call);
+                    out.push(self.write(one).await.map(|mut a| a.remove(0)));
                 }
+                out
             }
             Err(err) => {
-                let mut calls = group.into_iter();
-                let first = calls.next();
-                for call in calls {
-                    let mut copy = Error::new(err.kind(), err.message().to_owned());
-                    if let Some(after) = err.retry_after() {
-                        copy = copy.with_retry_after(after);
-                    }
-                    let _ = call.reply.send(Err(copy));
-                }
-                if let Some(first) = first {
-                    let _ = first.reply.send(Err(err));
-                }
+                let mut out: Vec<_> = (1..group.len()).map(|_| Err(copy_error(&err))).collect();
+                out.insert(0, Err(err));
+                out
             }
         }
     }
@@ -327,39 +273,6 @@ fn check(batch: &[Accept]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Fails whatever still waits when the writer ends without draining (a panic, or the
-/// runtime shutting down), so the next call starts a new writer.
-struct WriterGuard<'a>(&'a Mutex<Pending>, bool);
-
-impl WriterGuard<'_> {
-    fn finish(mut self) {
-        self.1 = true;
-    }
-}
-
-impl Drop for WriterGuard<'_> {
-    fn drop(&mut self) {
-        if self.1 {
-            return;
-        }
-        let calls = {
-            let mut p = self.0.lock();
-            p.writing = false;
-            std::mem::take(&mut p.calls)
-        };
-        for call in calls {
-            let _ = call.reply.send(Err(stopped()));
-        }
-    }
-}
-
-fn stopped() -> Error {
-    Error::new(
-        ErrorKind::Unavailable,
-        "the intake writer stopped before this call was written; try again",
-    )
-}
-
 #[async_trait]
 impl Intake for SqlIntake {
     async fn accept(&self, queue: &str, batch: Vec<Accept>) -> Result<Vec<Inserted>, Error> {
@@ -368,19 +281,17 @@ impl Intake for SqlIntake {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let (reply, answer) = oneshot::channel();
-        let start = {
-            let mut p = self.pending.lock();
-            p.calls.push_back(Call {
-                queue: queue.to_owned(),
-                batch,
-                reply,
-            });
-            !std::mem::replace(&mut p.writing, true)
+        let weight = batch.len();
+        let call = Call {
+            queue: queue.to_owned(),
+            batch,
         };
-        if start {
-            tokio::spawn(self.clone().drain());
-        }
-        answer.await.unwrap_or_else(|_| Err(stopped()))
+        let this = self.clone();
+        self.calls
+            .submit(call, weight, move |group| {
+                let this = this.clone();
+                async move { this.commit(group).await }
+            })
+            .await
     }
 }
