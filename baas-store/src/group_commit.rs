@@ -4,13 +4,17 @@
 //! On SQLite every write transaction of a process runs on one connection
 //! ([`Database::write_connection`](crate::Database::write_connection)), so `n`
 //! concurrent writers pay `n` times for `BEGIN`, `COMMIT` and the pool's round trips.
-//! Handed to a `GroupCommit`, they pay once per group: the first caller starts a writer
-//! task; the writer takes everything that waits (up to a weight limit), writes it with
-//! the caller-supplied function, answers each caller, and goes on until nothing waits.
+//! Handed to a `GroupCommit`, they pay once per group. A call that finds nobody writing
+//! writes itself, in its own task (no hop: alone, it costs what a direct write costs).
+//! Calls that arrive meanwhile wait; when that write ends they go to a writer task,
+//! which takes everything that waits (up to a weight limit), writes it with the
+//! caller-supplied function, answers each caller, and goes on until nothing waits.
 //!
-//! The writer runs as its own task, so a caller that stops waiting does not cancel the
-//! write of its group. If the writer ends without draining (a panic, or the runtime
-//! shutting down), every call still waiting is answered `Unavailable`.
+//! A group's write runs in the writer task, so a caller that stops waiting does not
+//! cancel it; a lone call's inline write is cancelled with its caller, and whatever
+//! queued behind it is handed to a writer task all the same. If the writer ends without
+//! draining (a panic, or the runtime shutting down), every call still waiting is
+//! answered `Unavailable`.
 //!
 //! ```
 //! use baas_store::group_commit::GroupCommit;
@@ -94,9 +98,10 @@ where
     /// Wait for `request` to be written with the next group and return its answer.
     ///
     /// `write` writes one group: it gets the group's requests, oldest first, and returns
-    /// one answer per request, in order. When no writer runs, this call starts one with
-    /// its own `write`; later calls join its groups (so every call must pass a `write`
-    /// that does the same).
+    /// one answer per request, in order. When nobody is writing, this call writes its
+    /// own request at once, alone; calls that queue meanwhile are then written, in
+    /// groups, by a writer task running this call's `write` (so every call must pass a
+    /// `write` that does the same).
     ///
     /// # Errors
     ///
@@ -104,23 +109,45 @@ where
     /// it.
     pub async fn submit<W, Fut>(&self, request: Req, weight: usize, write: W) -> Result<Resp, Error>
     where
-        W: FnMut(Vec<Req>) -> Fut + Send + 'static,
+        W: FnMut(Vec<Req>) -> Fut + Clone + Send + 'static,
         Fut: Future<Output = Vec<Result<Resp, Error>>> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let start = {
+        let alone = {
             let mut p = self.pending.lock();
-            p.calls.push_back(Waiting {
-                request,
-                weight,
-                reply,
-            });
-            !std::mem::replace(&mut p.writing, true)
+            if p.writing {
+                p.calls.push_back(Waiting {
+                    request,
+                    weight,
+                    reply,
+                });
+                None
+            } else {
+                p.writing = true;
+                Some(request)
+            }
         };
-        if start {
-            tokio::spawn(self.clone().drain(write));
-        }
-        answer.await.unwrap_or_else(|_| Err(stopped()))
+        let Some(request) = alone else {
+            return answer.await.unwrap_or_else(|_| Err(stopped()));
+        };
+        // Nobody was writing: write this request here, with no hop to another task.
+        // Calls that arrive meanwhile wait; the hand-off (also when this future is
+        // dropped half-way) passes them to a writer task, or marks the writer idle.
+        let drain = {
+            let commit = self.clone();
+            let write = write.clone();
+            move |runtime: tokio::runtime::Handle| {
+                runtime.spawn(commit.drain(write));
+            }
+        };
+        let handoff = Handoff {
+            pending: &self.pending,
+            drain: Some(Box::new(drain)),
+        };
+        let mut write = write;
+        let answer = write(vec![request]).await.into_iter().next();
+        drop(handoff);
+        answer.unwrap_or_else(|| Err(Error::internal("a group write answered no request")))
     }
 
     /// Write groups until nothing waits.
@@ -168,6 +195,33 @@ where
             group.extend(p.calls.pop_front());
         }
         Some(group)
+    }
+}
+
+/// Ends an inline write (see [`GroupCommit::submit`]): calls that queued behind it go to
+/// a writer task; with none, the writer is idle again.
+struct Handoff<'a, Req, Resp> {
+    pending: &'a Mutex<Pending<Req, Resp>>,
+    /// Starts a writer task for what waits.
+    drain: Option<Box<dyn FnOnce(tokio::runtime::Handle) + Send>>,
+}
+
+impl<Req, Resp> Drop for Handoff<'_, Req, Resp> {
+    fn drop(&mut self) {
+        let waiting = {
+            let mut p = self.pending.lock();
+            let waiting = !p.calls.is_empty();
+            p.writing = waiting;
+            waiting
+        };
+        if !waiting {
+            return;
+        }
+        match (self.drain.take(), tokio::runtime::Handle::try_current()) {
+            (Some(drain), Ok(runtime)) => drain(runtime),
+            // No runtime to write on (it is shutting down): fail what waits.
+            _ => drop(WriterGuard(self.pending, false)),
+        }
     }
 }
 
@@ -274,6 +328,37 @@ mod tests {
             "no group over the limit: {:?}",
             sizes.lock()
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_behind_a_dropped_inline_write_are_still_written() {
+        let commit: GroupCommit<u32, u32> = GroupCommit::new(8);
+        let slow = |group: Vec<u32>| async move {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            group.into_iter().map(Ok).collect::<Vec<_>>()
+        };
+        // Nobody writes yet: this call writes inline, on its own task...
+        let first = {
+            let commit = commit.clone();
+            tokio::spawn(async move { commit.submit(1, 1, slow).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // ...so these wait behind it...
+        let behind: Vec<_> = (2..5)
+            .map(|n| {
+                let commit = commit.clone();
+                tokio::spawn(async move { commit.submit(n, 1, slow).await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // ...and its caller goes away mid-write.
+        first.abort();
+        for (n, call) in (2..5).zip(behind) {
+            assert_eq!(call.await.unwrap().unwrap(), n, "handed to a writer task");
+        }
+        // Afterwards a lone call writes inline again.
+        assert_eq!(commit.submit(9, 1, slow).await.unwrap(), 9);
+        assert!(!commit.pending.lock().writing, "idle again");
     }
 
     #[tokio::test]

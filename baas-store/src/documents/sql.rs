@@ -74,11 +74,11 @@ impl SqlDocumentStore {
         };
         let weight = weight(&data);
         let new = NewDocument::new(&self.clock, tenant, collection, data)?;
-        let writer = self.db.write_connection().clone();
+        let db = self.db.clone();
         creates
             .submit(new, weight, move |docs| {
-                let writer = writer.clone();
-                async move { insert_group(&writer, docs).await }
+                let db = db.clone();
+                async move { insert_group(&db, docs).await }
             })
             .await
     }
@@ -286,13 +286,16 @@ fn weight(data: &serde_json::Value) -> usize {
     1 + size(data) / (64 * 1024)
 }
 
-/// Concurrent creates of a group in one multi-row `INSERT` on the write connection; if
-/// it fails for a reason other than the database's unavailability, each document is
-/// inserted alone, so one bad document never fails the others.
-async fn insert_group(
-    writer: &sea_orm::DatabaseConnection,
-    docs: Vec<NewDocument>,
-) -> Vec<Result<Document, Error>> {
+/// Concurrent creates of a group in one multi-row `INSERT` on the write connection (a
+/// lone create on the statement pool, as before there were groups); if it fails for a
+/// reason other than the database's unavailability, each document is inserted alone,
+/// so one bad document never fails the others.
+async fn insert_group(db: &Database, docs: Vec<NewDocument>) -> Vec<Result<Document, Error>> {
+    if let [new] = docs.as_slice() {
+        let one = insert_all(db.connection(), std::slice::from_ref(new)).await;
+        return vec![one.map(|()| docs.into_iter().next().expect("one").document)];
+    }
+    let writer = db.write_connection();
     match insert_all(writer, &docs).await {
         Ok(()) => docs.into_iter().map(|new| Ok(new.document)).collect(),
         Err(err) if docs.len() > 1 && !err.kind().is_retryable() => {
