@@ -66,6 +66,11 @@
 //! Drained, the webhooks do 0.17–0.32 of the no-op that acks with `ack_batch`: each
 //! batch of 32 deliveries also writes the delivery log.
 //!
+//! Again at 02:42 UTC the same day (baas-store's `GroupCommit` under `SqlIntake`, and a
+//! lone intake call written inline): webhooks end to end 5,173 / 4,702 with 4 publishers
+//! (publish 6,662 / 5,791 a second) and 9,169 with 32; drained 13,263 / 10,160 / 12,896
+//! against the no-op `ack_batch` drain's 63,392 / 65,154 / 64,531 (0.21 / 0.16 / 0.20).
+//!
 //! Earlier results (2026-11-28, 2 shared CPUs with other builds running, so noisy; N = 3000,
 //! `BENCH_WEBHOOKS=3000 BENCH_EMAILS=300`, main's binary and this one run back to back):
 //!
