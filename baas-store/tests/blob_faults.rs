@@ -112,6 +112,12 @@ async fn read(store: &ObjectBlobStore, t: &TenantId, key: &str) -> Vec<u8> {
         .to_vec()
 }
 
+/// Where a version's bytes are: `tenants/<t>/blobs/<shard>/<shard>.<uuid>`.
+fn stored_at(t: &TenantId, version: &str) -> String {
+    let (shard, _) = version.split_once('.').expect("a sharded version");
+    format!("tenants/{t}/blobs/{shard}/{version}")
+}
+
 /// Every stored byte belongs to exactly the versions the ledger names.
 async fn ledger_and_bytes_agree(f: &Fixture, t: &TenantId) {
     f.store.wait_for_discards().await;
@@ -130,7 +136,7 @@ async fn ledger_and_bytes_agree(f: &Fixture, t: &TenantId) {
         .unwrap()
         .items
         .into_iter()
-        .map(|m| format!("tenants/{t}/blobs/{}", m.version))
+        .map(|m| stored_at(t, &m.version))
         .collect();
     named.sort();
     assert_eq!(
@@ -197,7 +203,7 @@ async fn a_replace_deletes_the_old_version_once_its_clean_up_is_done() {
         assert_ne!(first.meta.version, second.meta.version);
         assert_eq!(read(&f.store, &t, "k").await, b"new bytes!");
         f.store.wait_for_discards().await;
-        let old = format!("tenants/{t}/blobs/{}", first.meta.version);
+        let old = stored_at(&t, &first.meta.version);
         let err = f.objects.head(&old.into()).await.unwrap_err();
         assert!(
             matches!(err, object_store::Error::NotFound { .. }),

@@ -98,8 +98,8 @@ pub fn validate_content_type(content_type: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Where the bytes of `meta` (an object of `tenant`) live: `tenants/<tenant>/blobs/<version>`,
-/// or, for an object stored before versions existed, `tenants/<tenant>/objects/<key>`.
+/// Where the bytes of `meta` (an object of `tenant`) live: see [`version_path`]; or, for
+/// an object stored before versions existed, `tenants/<tenant>/objects/<key>`.
 pub(crate) fn data_path(tenant: &TenantId, key: &str, version: &str) -> Path {
     if version.is_empty() {
         legacy_object_path(tenant, key)
@@ -108,13 +108,28 @@ pub(crate) fn data_path(tenant: &TenantId, key: &str, version: &str) -> Path {
     }
 }
 
-/// `tenants/<tenant>/blobs/<version>`: one stored version of an object.
+/// A new version name: `<shard>.<UUIDv7, 32 hex digits>`, the shard being the UUID's
+/// last two hex digits (random bits, so concurrent puts spread over 256 shards).
+pub(crate) fn new_version() -> String {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    format!("{}.{id}", &id[id.len() - 2..])
+}
+
+/// One stored version of an object: `tenants/<tenant>/blobs/<shard>/<version>` for a
+/// version named by [`new_version`]; `tenants/<tenant>/blobs/<version>` for one stored
+/// before versions were sharded (a bare UUID). On local files every put creates and
+/// renames a file in that directory, under the directory's lock: one directory for all of
+/// a tenant's objects made concurrent puts queue on it.
 pub(crate) fn version_path(tenant: &TenantId, version: &str) -> Path {
-    Path::from_iter(
-        ["tenants", tenant.as_str(), "blobs", version]
-            .into_iter()
-            .map(PathPart::from),
-    )
+    let shard = version
+        .split_once('.')
+        .map(|(shard, _)| shard)
+        .filter(|shard| shard.len() == 2 && shard.bytes().all(|b| b.is_ascii_hexdigit()));
+    let base = ["tenants", tenant.as_str(), "blobs"].into_iter();
+    match shard {
+        Some(shard) => Path::from_iter(base.chain([shard, version]).map(PathPart::from)),
+        None => Path::from_iter(base.chain([version]).map(PathPart::from)),
+    }
 }
 
 /// Where `key` of `tenant` lived before versions: `tenants/<tenant>/objects/<key>`, each
@@ -131,6 +146,29 @@ pub(crate) fn legacy_object_path(tenant: &TenantId, key: &str) -> Path {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_are_sharded_and_old_ones_stay_where_they_were() {
+        let t = TenantId::new("acme").unwrap();
+        let v = new_version();
+        let (shard, id) = v.split_once('.').expect("<shard>.<uuid>");
+        assert_eq!(shard, &id[30..], "the UUID's last two digits");
+        assert_eq!(
+            version_path(&t, &v).as_ref(),
+            format!("tenants/acme/blobs/{shard}/{v}")
+        );
+        let old = "01a22539008e75dba0ec6e587a848939";
+        assert_eq!(
+            version_path(&t, old).as_ref(),
+            format!("tenants/acme/blobs/{old}"),
+            "a version written before sharding is read where it was written"
+        );
+        assert_eq!(
+            data_path(&t, "a/b.txt", &v),
+            version_path(&t, &v),
+            "data_path follows the version"
+        );
+    }
 
     #[test]
     fn good_keys() {

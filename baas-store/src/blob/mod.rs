@@ -11,7 +11,7 @@
 //! | [`BlobError`] | typed outcomes inside errors, such as an unsatisfiable range (HTTP 416) |
 //! | [`validate_key`] | the key rules: no `..`, no leading/trailing `/`, no empty segment, no control characters, ≤ 1024 bytes |
 //!
-//! Every put writes a new version at `tenants/<tenant>/blobs/<version>` in the object
+//! Every put writes a new version at `tenants/<tenant>/blobs/<shard>/<version>` in the object
 //! store; the ledger maps each key to its current version, so a key never reaches
 //! outside its tenant, and a failed or racing put never touches bytes another
 //! operation needs.

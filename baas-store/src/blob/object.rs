@@ -19,11 +19,12 @@ use object_store::{
     WriteMultipart,
 };
 use sha2::{Digest as _, Sha256};
-use uuid::Uuid;
 
 use super::discard::{Discards, delete_quietly};
 use super::error::{BlobError, from_object_store};
-use super::key::{data_path, validate_content_type, validate_key, validate_prefix, version_path};
+use super::key::{
+    data_path, new_version, validate_content_type, validate_key, validate_prefix, version_path,
+};
 use super::quota::{BlobLedger, Committed, MemoryBlobLedger, Reservation};
 use super::signed_url::{UrlSigner, validate_expiry};
 use super::store::{
@@ -49,7 +50,7 @@ const SMALL_READ: u64 = 64 << 10;
 
 /// A [`BlobStore`] over an [`ObjectStore`].
 ///
-/// Every put writes a new version at `tenants/<tenant>/blobs/<version>`; the metadata
+/// Every put writes a new version at `tenants/<tenant>/blobs/<shard>/<version>`; the metadata
 /// (size, content type, SHA-256, time, version) and the tenant's usage live in the
 /// [`BlobLedger`], which is the source of truth for `head`, `get` and `list`. The
 /// ledger's commit is the one atomic step that makes a version current; whoever
@@ -416,7 +417,7 @@ impl BlobStore for ObjectBlobStore {
             validate_key(key)?;
             validate_content_type(content_type)?;
             // Every put writes its own version; the ledger commit makes it current.
-            let version = Uuid::now_v7().simple().to_string();
+            let version = new_version();
             let path = version_path(tenant, &version);
             let quota = self.limits.tenant_quota_bytes;
 
