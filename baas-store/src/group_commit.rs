@@ -258,6 +258,51 @@ fn stopped() -> Error {
     )
 }
 
+/// The answers for `requests` after their group's write failed as a whole with `err`.
+///
+/// When the failure is not the database's unavailability and the group held more than
+/// one request, each request is written again alone with `alone`, so one bad request
+/// never fails the others. Otherwise every request gets the failure: the first `err`
+/// itself, the others a [`copy_error`].
+///
+/// ```
+/// use baas_core::{Error, ErrorKind};
+/// use baas_store::group_commit::after_group_failure;
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let requests = [1, 2, 3];
+/// // One bad request (2) broke the group: the others still succeed alone.
+/// let alone = |n: &i32| {
+///     let n = *n;
+///     async move { if n == 2 { Err(Error::invalid("two")) } else { Ok(n * 10) } }
+/// };
+/// let answers = after_group_failure(&requests, Error::invalid("two"), alone).await;
+/// assert_eq!(answers[0].as_ref().unwrap(), &10);
+/// assert_eq!(answers[1].as_ref().unwrap_err().kind(), ErrorKind::Invalid);
+/// assert_eq!(answers[2].as_ref().unwrap(), &30);
+/// # });
+/// ```
+pub async fn after_group_failure<'a, Req, Resp, A, Fut>(
+    requests: &'a [Req],
+    err: Error,
+    mut alone: A,
+) -> Vec<Result<Resp, Error>>
+where
+    A: FnMut(&'a Req) -> Fut,
+    Fut: Future<Output = Result<Resp, Error>>,
+{
+    if requests.len() > 1 && !err.kind().is_retryable() {
+        tracing::debug!(error = %err, writes = requests.len(), "a group write failed; writing its requests one by one");
+        let mut out = Vec::with_capacity(requests.len());
+        for request in requests {
+            out.push(alone(request).await);
+        }
+        return out;
+    }
+    let mut out: Vec<_> = (1..requests.len()).map(|_| Err(copy_error(&err))).collect();
+    out.insert(0, Err(err));
+    out
+}
+
 /// A copy of `err` (kind, message and retry hint) for the other members of a group that
 /// failed as a whole.
 pub fn copy_error(err: &Error) -> Error {
@@ -359,6 +404,43 @@ mod tests {
         // Afterwards a lone call writes inline again.
         assert_eq!(commit.submit(9, 1, slow).await.unwrap(), 9);
         assert!(!commit.pending.lock().writing, "idle again");
+    }
+
+    #[tokio::test]
+    async fn a_failed_group_is_written_again_one_by_one_unless_unavailable() {
+        let tried = Arc::new(AtomicUsize::new(0));
+        let alone = |n: &u32| {
+            let (n, tried) = (*n, Arc::clone(&tried));
+            async move {
+                tried.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Error>(n)
+            }
+        };
+        let answers = after_group_failure(&[1, 2, 3], Error::internal("boom"), alone).await;
+        let answers: Vec<u32> = answers.into_iter().map(Result::unwrap).collect();
+        assert_eq!(answers, [1, 2, 3], "each written alone");
+        assert_eq!(tried.load(Ordering::SeqCst), 3);
+
+        let down = Error::new(ErrorKind::Unavailable, "down");
+        let answers = after_group_failure(&[1, 2, 3], down, alone).await;
+        assert_eq!(
+            tried.load(Ordering::SeqCst),
+            3,
+            "nothing retried while unavailable"
+        );
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.as_ref().unwrap_err().kind() == ErrorKind::Unavailable)
+        );
+
+        let answers = after_group_failure(&[7], Error::internal("boom"), alone).await;
+        assert_eq!(answers[0].as_ref().unwrap_err().kind(), ErrorKind::Internal);
+        assert_eq!(
+            tried.load(Ordering::SeqCst),
+            3,
+            "a lone request is not written twice"
+        );
     }
 
     #[tokio::test]

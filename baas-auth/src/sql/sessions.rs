@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use baas_core::{SharedClock, TenantId};
-use baas_store::group_commit::GroupCommit;
+use baas_store::group_commit::{GroupCommit, after_group_failure};
 use baas_store::{Database, Engine};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
@@ -74,8 +74,7 @@ async fn rotate_alone(database: &Database, r: &Rotation) -> Result<RefreshOutcom
 
 /// A group of rotations in one transaction, each in turn. A token that does not rotate
 /// (`InvalidRefreshToken`) wrote nothing and is that call's answer; any other failure
-/// fails the group, whose rotations are then written again one by one (or, when the
-/// database is unavailable, all answered with that).
+/// fails the group (see [`after_group_failure`]).
 async fn rotate_group(
     database: &Database,
     calls: Vec<Rotation>,
@@ -99,24 +98,11 @@ async fn rotate_group(
     };
     match grouped.await {
         Ok(out) => out.into_iter().map(Ok).collect(),
-        Err(AuthError::Unavailable(source)) => {
-            let message = source.to_string();
-            calls
-                .iter()
-                .map(|_| {
-                    Ok(Err(AuthError::Unavailable(Box::new(
-                        baas_core::Error::new(baas_core::ErrorKind::Unavailable, message.clone()),
-                    ))))
-                })
-                .collect()
-        }
         Err(err) => {
-            tracing::debug!(error = %err, "a rotation group failed; writing its rotations one by one");
-            let mut out = Vec::with_capacity(calls.len());
-            for r in &calls {
-                out.push(Ok(rotate_alone(database, r).await));
-            }
-            out
+            after_group_failure(&calls, err.into(), |r| async move {
+                Ok(rotate_alone(database, r).await)
+            })
+            .await
         }
     }
 }

@@ -23,7 +23,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBacken
 use super::migration::{BlobObjects as O, BlobReservations as R, TenantUsage as U};
 use super::quota::{BlobLedger, Committed, UploadId};
 use super::store::{BlobMeta, Usage};
-use crate::group_commit::{GroupCommit, copy_error};
+use crate::group_commit::{GroupCommit, after_group_failure};
 use crate::sql_error::db as from_db; // the one DbErr mapping of this crate
 
 /// A [`BlobLedger`] in the database (`blob_objects`, `tenant_usage`).
@@ -172,18 +172,11 @@ async fn commit_group(
     };
     match grouped.await {
         Ok(out) => out.into_iter().map(Ok).collect(),
-        Err(err) if !err.kind().is_retryable() => {
-            tracing::debug!(error = %err, "a blob commit group failed; writing its commits one by one");
-            let mut out = Vec::with_capacity(calls.len());
-            for call in &calls {
-                out.push(commit_alone(writer, &call.tenant, &call.meta, None, call.limit).await);
-            }
-            out
-        }
         Err(err) => {
-            let mut out: Vec<_> = (1..calls.len()).map(|_| Err(copy_error(&err))).collect();
-            out.insert(0, Err(err));
-            out
+            after_group_failure(&calls, err, |call| {
+                commit_alone(writer, &call.tenant, &call.meta, None, call.limit)
+            })
+            .await
         }
     }
 }

@@ -15,7 +15,7 @@ use super::DocumentStore;
 use super::types::{Document, Filter, ListQuery, Page, page_of};
 use super::validate::{validate_collection, validate_data, validate_filters, validate_query};
 use crate::database::{Database, Tx};
-use crate::group_commit::{GroupCommit, copy_error};
+use crate::group_commit::{GroupCommit, after_group_failure};
 use crate::schema::Documents as D;
 use crate::sql_error;
 use crate::util::{from_millis, millis};
@@ -298,21 +298,12 @@ async fn insert_group(db: &Database, docs: Vec<NewDocument>) -> Vec<Result<Docum
     let writer = db.write_connection();
     match insert_all(writer, &docs).await {
         Ok(()) => docs.into_iter().map(|new| Ok(new.document)).collect(),
-        Err(err) if docs.len() > 1 && !err.kind().is_retryable() => {
-            let mut out = Vec::with_capacity(docs.len());
-            for new in docs {
-                out.push(
-                    insert_all(writer, std::slice::from_ref(&new))
-                        .await
-                        .map(|()| new.document),
-                );
-            }
-            out
-        }
         Err(err) => {
-            let mut out: Vec<_> = (1..docs.len()).map(|_| Err(copy_error(&err))).collect();
-            out.insert(0, Err(err));
-            out
+            after_group_failure(&docs, err, |new| async move {
+                insert_all(writer, std::slice::from_ref(new)).await?;
+                Ok(new.document.clone())
+            })
+            .await
         }
     }
 }

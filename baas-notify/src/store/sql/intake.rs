@@ -22,7 +22,7 @@ use baas_core::{Error, ErrorKind, TenantId};
 use baas_queue::NewMessage;
 use baas_queue::queue::MAX_BATCH;
 use baas_queue::sql::SqlQueue;
-use baas_store::group_commit::{GroupCommit, copy_error};
+use baas_store::group_commit::{GroupCommit, after_group_failure};
 use baas_store::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use baas_store::sea_orm::{ConnectionTrait, DatabaseTransaction};
 use tracing::Instrument as _;
@@ -113,19 +113,12 @@ impl SqlIntake {
         let written = self.write(&group).instrument(span).await;
         match written {
             Ok(answers) => answers.into_iter().map(Ok).collect(),
-            Err(err) if group.len() > 1 && !err.kind().is_retryable() => {
-                tracing::debug!(error = %err, "an intake group failed; writing its calls one by one");
-                let mut out = Vec::with_capacity(group.len());
-                for call in &group {
-                    let one = std::slice::from_ref(call);
-                    out.push(self.write(one).await.map(|mut a| a.remove(0)));
-                }
-                out
-            }
             Err(err) => {
-                let mut out: Vec<_> = (1..group.len()).map(|_| Err(copy_error(&err))).collect();
-                out.insert(0, Err(err));
-                out
+                after_group_failure(&group, err, |call| async move {
+                    let mut answer = self.write(std::slice::from_ref(call)).await?;
+                    Ok(answer.remove(0))
+                })
+                .await
             }
         }
     }
