@@ -15,6 +15,8 @@ use sha2::{Digest, Sha256};
 use crate::migrations::Migrator;
 use crate::sql_error;
 
+mod script;
+
 /// A pooled connection idle at least this long is pinged before it is handed out.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
 

@@ -729,6 +729,109 @@ pub async fn audit_log_suite(log: &dyn AuditLog, tamper: &dyn AuditTamper) {
     assert!(log.verify(&other).await.expect("verify").is_intact());
 }
 
+/// [`Database::write_script`](crate::Database::write_script): each statement's rows come
+/// back in order; a failing statement leaves nothing of the script behind; the
+/// connection serves the next script either way; an empty script does nothing.
+#[cfg(feature = "sql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+pub async fn write_script_suite(db: &crate::Database) {
+    use sea_orm::{ConnectionTrait, Statement, Value};
+    let table = format!("script_{}", Uuid::new_v4().simple());
+    db.connection()
+        .execute_unprepared(&format!(
+            "CREATE TABLE {table} (k BIGINT PRIMARY KEY, v TEXT NOT NULL)"
+        ))
+        .await
+        .expect("create the table");
+    let backend = db.connection().get_database_backend();
+    // `?` for SQLite, `$n` for Postgres, as sea-query writes them.
+    let mark = |n: usize| match backend {
+        sea_orm::DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    };
+    let stmt =
+        |sql: String, values: Vec<Value>| Statement::from_sql_and_values(backend, sql, values);
+    let insert = |k: i64, v: &str| {
+        stmt(
+            format!(
+                "INSERT INTO {table} (k, v) VALUES ({}, {})",
+                mark(1),
+                mark(2)
+            ),
+            vec![k.into(), v.into()],
+        )
+    };
+    let all = || async {
+        let rows = db
+            .connection()
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!("SELECT k, v FROM {table} ORDER BY k"),
+            ))
+            .await
+            .expect("select");
+        rows.iter()
+            .map(|r| {
+                (
+                    r.try_get::<i64>("", "k").expect("k"),
+                    r.try_get::<String>("", "v").expect("v"),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    assert!(db.write_script(&[]).await.expect("empty").is_empty());
+
+    let out = db
+        .write_script(&[
+            insert(1, "one"),
+            insert(2, "two"),
+            stmt(
+                format!(
+                    "UPDATE {table} SET v = {} WHERE k >= {} RETURNING k",
+                    mark(1),
+                    mark(2)
+                ),
+                vec!["changed".into(), 1i64.into()],
+            ),
+        ])
+        .await
+        .expect("script");
+    assert_eq!(out.len(), 3, "one answer per statement");
+    assert!(out[0].is_empty() && out[1].is_empty());
+    let mut returned: Vec<i64> = out[2]
+        .iter()
+        .map(|r| r.try_get("", "k").expect("k"))
+        .collect();
+    returned.sort_unstable();
+    assert_eq!(returned, [1, 2]);
+    assert_eq!(all().await, [(1, "changed".into()), (2, "changed".into())]);
+
+    // The second statement breaks the primary key: the first one's row is gone too.
+    let err = db
+        .write_script(&[insert(3, "three"), insert(1, "again"), insert(4, "four")])
+        .await
+        .expect_err("a duplicate key fails the script");
+    assert_eq!(
+        crate::sql_error::db(err).kind(),
+        ErrorKind::Conflict,
+        "a unique violation reads as a conflict"
+    );
+    assert_eq!(all().await.len(), 2, "nothing of the failed script stayed");
+
+    // The connection is not left inside a transaction: the next scripts commit.
+    for k in 5..8 {
+        db.write_script(&[insert(k, "later")])
+            .await
+            .expect("next script");
+    }
+    assert_eq!(all().await.len(), 5);
+    db.connection()
+        .execute_unprepared(&format!("DROP TABLE {table}"))
+        .await
+        .expect("drop the table");
+}
+
 /// The outbox seam on a migrated SQL database: a committed transaction's document and
 /// message are both there; a rolled-back (or dropped) one left neither.
 #[cfg(feature = "sql")]

@@ -6,7 +6,9 @@ use baas_core::testing::{idempotency_store_suite, service};
 use baas_store::audit::SqlAuditLog;
 use baas_store::documents::SqlDocumentStore;
 use baas_store::idempotency::SqlIdempotencyStore;
-use baas_store::testing::{audit_log_suite, document_store_suite, outbox_suite, postgres_database};
+use baas_store::testing::{
+    audit_log_suite, document_store_suite, outbox_suite, postgres_database, write_script_suite,
+};
 
 #[tokio::test]
 async fn postgres_documents_pass_the_suite() {
@@ -33,6 +35,14 @@ async fn postgres_idempotency_store_passes_the_suite() {
     let clock = ManualClock::new();
     let store = SqlIdempotencyStore::with_clock(postgres_database(&url).await, clock.shared());
     idempotency_store_suite(&store, &|d| clock.advance(d)).await;
+}
+
+#[tokio::test]
+async fn postgres_write_scripts_pass_the_suite() {
+    let Some(url) = service("BAAS_TEST_POSTGRES_URL") else {
+        return;
+    };
+    write_script_suite(&postgres_database(&url).await).await;
 }
 
 #[tokio::test]

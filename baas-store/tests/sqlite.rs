@@ -5,7 +5,9 @@ use baas_core::testing::idempotency_store_suite;
 use baas_store::audit::SqlAuditLog;
 use baas_store::documents::SqlDocumentStore;
 use baas_store::idempotency::SqlIdempotencyStore;
-use baas_store::testing::{audit_log_suite, document_store_suite, outbox_suite};
+use baas_store::testing::{
+    audit_log_suite, document_store_suite, outbox_suite, write_script_suite,
+};
 use baas_store::{Database, DatabaseOptions, Engine};
 
 async fn database(dir: &tempfile::TempDir) -> Database {
@@ -39,6 +41,12 @@ async fn sqlite_idempotency_store_passes_the_suite() {
     let clock = ManualClock::new();
     let store = SqlIdempotencyStore::with_clock(database(&dir).await, clock.shared());
     idempotency_store_suite(&store, &|d| clock.advance(d)).await;
+}
+
+#[tokio::test]
+async fn sqlite_write_scripts_pass_the_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    write_script_suite(&database(&dir).await).await;
 }
 
 #[tokio::test]

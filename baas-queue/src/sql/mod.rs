@@ -40,8 +40,8 @@ use baas_core::clock::{SharedClock, system};
 use baas_store::{Database, Engine};
 use bytes::Bytes;
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order,
-    Query, SelectStatement, WithClause,
+    Alias, CommonTableExpression, Expr, ExprTrait, InsertStatement, LockBehavior, LockType,
+    OnConflict, Order, Query, SelectStatement, WithClause,
 };
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use tokio::sync::Notify;
@@ -270,7 +270,7 @@ impl SqlQueue {
     }
 
     /// An `INSERT` into the messages table, without rows yet (see [`Self::message_row`]).
-    fn insert_messages() -> sea_orm::sea_query::InsertStatement {
+    fn insert_messages() -> InsertStatement {
         Query::insert()
             .into_table(M::Table)
             .columns([
@@ -478,6 +478,17 @@ impl SqlQueue {
         messages: Vec<NewMessage>,
         now: i64,
     ) -> QueueResult<Vec<Enqueued>> {
+        let (stmt, out) = Self::insert_rows(queue, messages, now)?;
+        conn.execute(&stmt).await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    /// One multi-row `INSERT` of `messages` (none with a dedupe key) on `queue`.
+    fn insert_rows(
+        queue: &str,
+        messages: Vec<NewMessage>,
+        now: i64,
+    ) -> QueueResult<(InsertStatement, Vec<Enqueued>)> {
         let mut stmt = Self::insert_messages();
         let mut out = Vec::with_capacity(messages.len());
         for message in messages {
@@ -488,8 +499,61 @@ impl SqlQueue {
                 duplicate: false,
             });
         }
-        conn.execute(&stmt).await.map_err(db_err)?;
-        Ok(out)
+        Ok((stmt, out))
+    }
+
+    /// The statement that enqueues `messages` on `queue`, for a transaction the caller
+    /// writes as a whole — such as one
+    /// [`Database::write_script`](baas_store::Database::write_script) on
+    /// [`SqlQueue::database`], which sends SQLite a transaction of several statements
+    /// in one round trip. Validation is [`Queue::enqueue_batch`]'s. The messages become
+    /// reservable when that transaction commits; call [`SqlQueue::notify_enqueued`]
+    /// then.
+    ///
+    /// ```
+    /// use baas_queue::{Queue, NewMessage, Reserve};
+    /// use baas_queue::sql::SqlQueue;
+    /// use baas_queue::core::TenantId;
+    /// use baas_store::sea_orm::ConnectionTrait;
+    /// use std::time::Duration;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let db = baas_store::Database::connect("sqlite::memory:").await?;
+    /// let queue = SqlQueue::new(db.clone());
+    /// queue.migrate().await?;
+    /// let acme = TenantId::new("acme")?;
+    /// let insert = queue.enqueue_statement("jobs", vec![NewMessage::new(acme, "hi")])?;
+    /// let backend = db.connection().get_database_backend();
+    /// // … with the caller's own statements …
+    /// db.write_script(&[backend.build(&insert)]).await?;
+    /// queue.notify_enqueued();
+    /// let d = queue.reserve("jobs", Reserve::new(10, Duration::from_secs(30))).await?;
+    /// assert_eq!(d.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// What [`Queue::enqueue_batch`] refuses, and `Invalid` for an empty batch or a
+    /// message with a dedupe key (a dedupe check reads before it writes: use
+    /// [`SqlQueue::enqueue_in`]).
+    pub fn enqueue_statement(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+    ) -> QueueResult<InsertStatement> {
+        validate_queue_name(queue)?;
+        validate_batch(&messages)?;
+        if messages.is_empty() {
+            return Err(QueueError::invalid("messages", "no messages to enqueue"));
+        }
+        if messages.iter().any(|m| m.dedupe_key.is_some()) {
+            return Err(QueueError::invalid(
+                "dedupe_key",
+                "a statement cannot check a dedupe key; use enqueue_in",
+            ));
+        }
+        Ok(Self::insert_rows(queue, messages, self.now())?.0)
     }
 
     /// The database the messages are kept in.

@@ -33,6 +33,7 @@ use super::db;
 use super::delivery_log::{CHUNK, COLUMNS, notification_row, read, select};
 use crate::error::NotifyError;
 use crate::intake::{Accept, Intake, job_message, wants_job};
+use crate::model::Status;
 use crate::store::Inserted;
 
 /// The most notifications one group (one transaction) carries; a single call larger
@@ -123,8 +124,73 @@ impl SqlIntake {
         }
     }
 
-    /// One transaction for `calls`; one answer per call.
+    /// One transaction for `calls`; one answer per call. First as if every notification
+    /// is new, in one write script; when one was not (an idempotency key seen before),
+    /// the way that reads what exists.
     async fn write(&self, calls: &[Call]) -> Result<Vec<Vec<Inserted>>, Error> {
+        match self.write_all_new(calls).await {
+            Err(e) if e.kind() == ErrorKind::Conflict => self.write_reading(calls).await,
+            written => written,
+        }
+    }
+
+    /// `calls` when every notification is new: the notifications' `INSERT`s and the
+    /// jobs' in one [`Database::write_script`](baas_store::Database::write_script)
+    /// (one round trip on SQLite). `Conflict`, and nothing written, when a notification
+    /// (its idempotency key) already exists.
+    async fn write_all_new(&self, calls: &[Call]) -> Result<Vec<Vec<Inserted>>, Error> {
+        let database = self.queue.database();
+        let backend = database.connection().get_database_backend();
+        let items: Vec<&Accept> = calls.iter().flat_map(|c| &c.batch).collect();
+        let mut script = Vec::new();
+        for chunk in items.chunks(CHUNK) {
+            let mut insert = Query::insert()
+                .into_table(N::Table)
+                .columns(COLUMNS)
+                .to_owned();
+            for a in chunk {
+                insert.values_panic(notification_row(&a.notification)?);
+            }
+            script.push(backend.build(&insert));
+        }
+        let mut jobs: BTreeMap<&str, Vec<NewMessage>> = BTreeMap::new();
+        for call in calls {
+            for accept in call
+                .batch
+                .iter()
+                .filter(|a| a.notification.status == Status::Queued)
+            {
+                jobs.entry(call.queue.as_str())
+                    .or_default()
+                    .push(job_message(accept, false)?);
+            }
+        }
+        for (queue, messages) in jobs {
+            let mut messages = messages.into_iter().peekable();
+            while messages.peek().is_some() {
+                let chunk: Vec<NewMessage> = messages.by_ref().take(MAX_BATCH).collect();
+                script.push(backend.build(&self.queue.enqueue_statement(queue, chunk)?));
+            }
+        }
+        database.write_script(&script).await.map_err(db)?;
+        self.queue.notify_enqueued();
+        Ok(calls
+            .iter()
+            .map(|call| {
+                call.batch
+                    .iter()
+                    .map(|a| Inserted {
+                        notification: a.notification.clone(),
+                        created: true,
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// One transaction for `calls` that inserts what is new, reads what existed, and
+    /// enqueues the jobs of what it created; one answer per call.
+    async fn write_reading(&self, calls: &[Call]) -> Result<Vec<Vec<Inserted>>, Error> {
         let items: Vec<&Accept> = calls.iter().flat_map(|c| &c.batch).collect();
         let tx = self.queue.database().begin_write().await.map_err(db)?;
         let created = insert_new(&tx, &items).await?;
