@@ -46,7 +46,9 @@
 //! `dispatch::DEFAULT_PIPELINE`), `BENCH_INTAKE` (`queue`: the notifier's default intake
 //! instead of `SqlIntake`), `BENCH_PROFILE=1` (time each delivery-log, endpoint-store,
 //! intake and provider call of the webhook and email rows and print the means: where a
-//! delivery's time goes).
+//! delivery's time goes), `BENCH_ROWS` (the groups of rows to run, comma-separated:
+//! `noop`, `webhooks`, `raw`, `emails`; default all; `raw` signs the webhook rows' body,
+//! so it runs them too).
 //!
 //! Results (2026-11-29, quiet machine, defaults N = 20000, after baas-store's SQLite pool
 //! went from one connection to four plus one for write transactions), jobs/s:
@@ -130,6 +132,8 @@ struct Settings {
     verify_every: u64,
     profile: Option<Arc<Stopwatch>>,
     smtp_pool: Option<u32>,
+    /// `BENCH_ROWS`: the groups of rows to run (all when unset).
+    rows: Option<Vec<String>>,
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -153,7 +157,20 @@ impl Settings {
             smtp_pool: std::env::var("BENCH_SMTP_POOL")
                 .ok()
                 .and_then(|v| v.parse().ok()),
+            rows: std::env::var("BENCH_ROWS").ok().map(|v| {
+                v.split([',', ' '])
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
         }
+    }
+
+    /// Whether the group of rows `name` runs (`noop`, `webhooks`, `raw`, `emails`).
+    fn runs(&self, name: &str) -> bool {
+        self.rows
+            .as_ref()
+            .is_none_or(|rows| rows.iter().any(|r| r == name))
     }
 }
 
@@ -493,6 +510,12 @@ async fn platform(email: Option<Arc<dyn Channel>>, watch: Option<Arc<Stopwatch>>
         .and_then(|v| v.parse().ok())
     {
         dispatcher = dispatcher.pipeline(n);
+    }
+    if let Some(ms) = std::env::var("BENCH_LINGER_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        dispatcher = dispatcher.linger(Duration::from_millis(ms));
     }
     let dispatcher = dispatcher
         .provider(email)
@@ -1149,17 +1172,30 @@ async fn main() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let s = Settings::from_env();
     let (receiver, url) = receiver(s.verify_every).await;
-    let mut rows = noop_rows(&s, false).await;
-    rows.extend(noop_rows(&s, true).await);
-    let (hooks, secret, body) = webhook_rows(&s, &receiver, &url).await;
-    rows.extend(hooks);
-    rows.push(raw_row(&s, &receiver, &url, &secret, body).await);
-    let skipped = match email_rows(&s).await {
-        Ok(emails) => {
-            rows.extend(emails);
-            None
+    let mut rows = Vec::new();
+    if s.runs("noop") {
+        rows.extend(noop_rows(&s, false).await);
+        rows.extend(noop_rows(&s, true).await);
+    }
+    if s.runs("webhooks") || s.runs("raw") {
+        let (hooks, secret, body) = webhook_rows(&s, &receiver, &url).await;
+        if s.runs("webhooks") {
+            rows.extend(hooks);
         }
-        Err(reason) => Some(reason),
+        if s.runs("raw") {
+            rows.push(raw_row(&s, &receiver, &url, &secret, body).await);
+        }
+    }
+    let skipped = if s.runs("emails") {
+        match email_rows(&s).await {
+            Ok(emails) => {
+                rows.extend(emails);
+                None
+            }
+            Err(reason) => Some(reason),
+        }
+    } else {
+        None
     };
     print_table(&s, &rows);
     if let Some(reason) = skipped {

@@ -110,10 +110,15 @@ struct Inner {
     schedules: HashMap<ChannelKind, RetrySchedule>,
     clock: SharedClock,
     pipeline: usize,
+    linger: Duration,
 }
 
 /// How many reserved batches [`Dispatcher::run`] works at once by default.
 pub const DEFAULT_PIPELINE: usize = 2;
+
+/// How long [`Dispatcher::run`] waits by default, after reserving a batch that was not
+/// full, before it reserves again (see [`DispatcherBuilder::linger`]).
+pub const DEFAULT_LINGER: Duration = Duration::from_millis(5);
 
 /// Builds a [`Dispatcher`].
 #[derive(Debug)]
@@ -184,6 +189,19 @@ impl DispatcherBuilder {
         self
     }
 
+    /// How long [`Dispatcher::run`] waits, after reserving a batch that was not full,
+    /// before it reserves again (default [`DEFAULT_LINGER`]; zero: at once).
+    ///
+    /// Every batch costs the same few writes to the queue and the delivery log however
+    /// many deliveries it holds. While notifications trickle in, reserving again at once
+    /// takes them a few at a time, and those writes then crowd the database the
+    /// publishers are writing to; waiting this long lets the next batch fill. The first
+    /// notification after a quiet spell is still reserved the moment it is enqueued.
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.inner.linger = linger;
+        self
+    }
+
     /// The dispatcher.
     pub fn build(self) -> Dispatcher {
         Dispatcher {
@@ -227,6 +245,7 @@ impl Dispatcher {
                 schedules,
                 clock: clock::system(),
                 pipeline: DEFAULT_PIPELINE,
+                linger: DEFAULT_LINGER,
             },
         }
     }
@@ -318,18 +337,25 @@ impl Dispatcher {
                 reserved = reserve => reserved,
             };
             match reserved {
-                Ok(batch) if batch.is_empty() => {}
-                Ok(batch) => {
+                Ok(reserved) if reserved.is_empty() => {}
+                Ok(reserved) => {
+                    let partial = reserved.len() < batch;
                     let this = self.clone();
                     let queue = queue.clone();
                     tokio::spawn(async move {
-                        for r in this.handle_batch(&*queue, batch).await {
+                        for r in this.handle_batch(&*queue, reserved).await {
                             if let Err(e) = r {
                                 tracing::warn!(error = %e, "delivery not settled; its lease will expire");
                             }
                         }
                         drop(permit);
                     });
+                    if partial && !self.inner.linger.is_zero() {
+                        tokio::select! {
+                            () = &mut shutdown => break,
+                            () = tokio::time::sleep(self.inner.linger) => {}
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "reserve failed");
