@@ -50,6 +50,25 @@
 //! `noop`, `webhooks`, `raw`, `emails`; default all; `raw` signs the webhook rows' body,
 //! so it runs them too).
 //!
+//! Results (2026-11-29 04:15 UTC, defaults, three runs; after `SqlIntake` writes each
+//! group as one `Database::write_script` and `Dispatcher::run` lingers 5 ms after a batch
+//! that was not full), jobs/s:
+//!
+//! | row | run 1 | run 2 | run 3 |
+//! |---|---:|---:|---:|
+//! | webhooks, end to end (4 publishers) | 7,657 | 7,535 | 7,821 |
+//! | webhooks, drain | 15,756 | 11,772 | 14,956 |
+//! | queue no-op, end to end | 2,628 | 3,408 | 2,373 |
+//! | queue no-op, drain | 6,894 | 7,627 | 7,299 |
+//! | queue no-op ack_batch, drain | 67,126 | 73,232 | 72,487 |
+//! | raw reqwest | 83,689 | | |
+//! | emails end to end / SMTP provider alone | 598 / 458 | | |
+//!
+//! Webhooks / queue no-op: 2.21–3.30 end to end, 1.54–2.29 drained (≥ 0.70 asked).
+//! Alternated with the binary of `439c00d` (before both), webhooks only: 20,000 end to
+//! end took 3.43 / 4.50 / 3.37 s there (5,831 / 4,444 / 5,935 a second) and 2.57–2.86 s
+//! here (7,000–7,782 a second).
+//!
 //! Results (2026-11-29, quiet machine, defaults N = 20000, after baas-store's SQLite pool
 //! went from one connection to four plus one for write transactions), jobs/s:
 //!
