@@ -15,7 +15,10 @@ use sha2::{Digest, Sha256};
 use crate::migrations::Migrator;
 use crate::sql_error;
 
+mod reads;
 mod script;
+
+pub use reads::ReadConnection;
 
 /// A pooled connection idle at least this long is pinged before it is handed out.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
@@ -151,6 +154,8 @@ pub struct Database {
     conn: DatabaseConnection,
     /// Where write transactions run (see [`Database::write_connection`]).
     writer: DatabaseConnection,
+    /// Where reads run (see [`Database::reads`]).
+    reads: ReadConnection,
     engine: Engine,
     schema: Option<String>,
 }
@@ -259,9 +264,18 @@ impl Database {
             Engine::Postgres => opts.schema,
             Engine::Sqlite => None,
         };
+        #[cfg(feature = "sqlite")]
+        let reads = if separate_writer {
+            ReadConnection::held(conn.clone())
+        } else {
+            ReadConnection::pooled(conn.clone())
+        };
+        #[cfg(not(feature = "sqlite"))]
+        let reads = ReadConnection::pooled(conn.clone());
         Ok(Database {
             conn,
             writer,
+            reads,
             engine,
             schema,
         })
@@ -276,6 +290,7 @@ impl Database {
         };
         Ok(Database {
             writer: conn.clone(),
+            reads: ReadConnection::pooled(conn.clone()),
             conn,
             engine,
             schema: None,
@@ -298,6 +313,33 @@ impl Database {
     /// `Database` made with [`Database::from_connection`]) it is that same pool.
     pub fn write_connection(&self) -> &DatabaseConnection {
         &self.writer
+    }
+
+    /// Where statements that only read go: on a SQLite file, connections held outside
+    /// the pool, so each read costs one round trip to sqlx's connection thread instead of
+    /// two (see [`ReadConnection`]); elsewhere the pool, as [`Database::connection`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use baas_store::Database;
+    /// use baas_store::sea_orm::{ConnectionTrait, Statement};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let db = Database::connect(&format!("sqlite://{}/app.db", dir.path().display())).await?;
+    /// db.connection().execute_unprepared("CREATE TABLE t (x INTEGER)").await?;
+    /// db.connection().execute_unprepared("INSERT INTO t VALUES (7)").await?;
+    /// let backend = db.reads().get_database_backend();
+    /// let row = db
+    ///     .reads()
+    ///     .query_one_raw(Statement::from_string(backend, "SELECT x FROM t"))
+    ///     .await?
+    ///     .expect("a row");
+    /// assert_eq!(row.try_get::<i64>("", "x")?, 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn reads(&self) -> &ReadConnection {
+        &self.reads
     }
 
     /// The Postgres schema chosen with [`DatabaseOptions::schema`], if any.

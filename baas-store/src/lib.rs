@@ -172,7 +172,8 @@ pub mod testing;
 #[cfg(feature = "sql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
 pub use database::{
-    Database, DatabaseOptions, Engine, SQLITE_DEFAULT_MAX_CONNECTIONS, StartupLock, Synchronous, Tx,
+    Database, DatabaseOptions, Engine, ReadConnection, SQLITE_DEFAULT_MAX_CONNECTIONS, StartupLock,
+    Synchronous, Tx,
 };
 pub use documents::{Document, DocumentStore, DynDocumentStore, Filter, ListQuery, Page};
 #[cfg(feature = "sql")]

@@ -50,6 +50,48 @@ async fn sqlite_write_scripts_pass_the_suite() {
 }
 
 #[tokio::test]
+async fn sqlite_reads_see_every_commit_and_serve_more_readers_than_connections() {
+    use baas_store::sea_orm::{ConnectionTrait, Statement};
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    let backend = db.reads().get_database_backend();
+    db.connection()
+        .execute_unprepared("CREATE TABLE r (x INTEGER)")
+        .await
+        .unwrap();
+    let count = || async {
+        db.reads()
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COUNT(*) AS n FROM r",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+    for n in 1..=3 {
+        // Written on the writer, read at once on a held connection.
+        db.write_script(&[Statement::from_string(backend, "INSERT INTO r VALUES (1)")])
+            .await
+            .unwrap();
+        assert_eq!(count().await, n);
+    }
+    // Four times as many concurrent reads as held connections: each waits its turn.
+    let all = futures::future::join_all((0..16).map(|_| count())).await;
+    assert_eq!(all, vec![3; 16]);
+    // A read that fails (no such table) leaves the connection usable.
+    assert!(
+        db.reads()
+            .query_all_raw(Statement::from_string(backend, "SELECT * FROM missing"))
+            .await
+            .is_err()
+    );
+    assert_eq!(count().await, 3);
+}
+
+#[tokio::test]
 async fn sqlite_outbox_passes_the_suite() {
     let dir = tempfile::tempdir().unwrap();
     outbox_suite(&database(&dir).await).await;

@@ -41,6 +41,9 @@ use crate::sql_error::db as from_db; // the one DbErr mapping of this crate
 #[derive(Debug, Clone)]
 pub struct SqlBlobLedger {
     db: DatabaseConnection,
+    /// Where `get`, `list` and `usage` read (`db` unless made by
+    /// [`SqlBlobLedger::for_database`]).
+    reads: crate::ReadConnection,
     /// Where its write transactions run (`db` unless made by [`SqlBlobLedger::for_database`]).
     writer: DatabaseConnection,
     /// Commits waiting to be written together (SQLite only).
@@ -61,23 +64,37 @@ struct CommitCall {
 impl SqlBlobLedger {
     /// A ledger on `db`: reads and write transactions on the same pool.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self::on(db.clone(), db)
+        let reads = crate::ReadConnection::pooled(db.clone());
+        Self::on(db.clone(), reads, db)
     }
 
-    fn on(db: DatabaseConnection, writer: DatabaseConnection) -> Self {
+    fn on(
+        db: DatabaseConnection,
+        reads: crate::ReadConnection,
+        writer: DatabaseConnection,
+    ) -> Self {
         let group = (writer.get_database_backend() == DbBackend::Sqlite)
             .then(|| GroupCommit::new(COMMIT_GROUP));
-        SqlBlobLedger { db, writer, group }
+        SqlBlobLedger {
+            db,
+            reads,
+            writer,
+            group,
+        }
     }
 
-    /// A ledger in `db`: reads on [`Database::connection`], write transactions (reserve,
-    /// commit, release, remove) on [`Database::write_connection`], as every baas-store
-    /// writer does.
+    /// A ledger in `db`: `get`, `list` and `usage` on [`Database::reads`], write
+    /// transactions (reserve, commit, release, remove) on
+    /// [`Database::write_connection`], as every baas-store writer does.
     ///
-    /// [`Database::connection`]: crate::Database::connection
+    /// [`Database::reads`]: crate::Database::reads
     /// [`Database::write_connection`]: crate::Database::write_connection
     pub fn for_database(db: &crate::Database) -> Self {
-        Self::on(db.connection().clone(), db.write_connection().clone())
+        Self::on(
+            db.connection().clone(),
+            db.reads().clone(),
+            db.write_connection().clone(),
+        )
     }
 }
 
@@ -436,7 +453,7 @@ impl BlobLedger for SqlBlobLedger {
     }
 
     async fn get(&self, tenant: &TenantId, key: &str) -> Result<Option<BlobMeta>, Error> {
-        select_meta(&self.db, tenant, key).await
+        select_meta(&self.reads, tenant, key).await
     }
 
     async fn list(
@@ -461,7 +478,7 @@ impl BlobLedger for SqlBlobLedger {
         if let Some(after) = after {
             stmt.and_where(Expr::col(O::Key).gt(after));
         }
-        let rows = self.db.query_all(&stmt).await.map_err(from_db)?;
+        let rows = self.reads.query_all(&stmt).await.map_err(from_db)?;
         rows.iter().map(meta_of).collect()
     }
 
@@ -471,7 +488,7 @@ impl BlobLedger for SqlBlobLedger {
             .from(U::Table)
             .and_where(Expr::col(U::Tenant).eq(tenant.as_str()))
             .to_owned();
-        let Some(row) = self.db.query_one(&stmt).await.map_err(from_db)? else {
+        let Some(row) = self.reads.query_one(&stmt).await.map_err(from_db)? else {
             return Ok(Usage::default());
         };
         let get = |c: &str| {

@@ -448,7 +448,7 @@ async fn count_in<C: ConnectionTrait>(
 }
 
 macro_rules! document_store_impl {
-    ($ty:ty, $conn:ident, $self:ident => $conn_expr:expr) => {
+    ($ty:ty, $conn:ident, $self:ident => $conn_expr:expr, reads => $reads_expr:expr) => {
         #[async_trait::async_trait]
         impl DocumentStore for $ty {
             #[tracing::instrument(name = "baas_store.documents.create", skip_all, fields(tenant = %tenant, collection = %collection))]
@@ -468,7 +468,7 @@ macro_rules! document_store_impl {
                 collection: &str,
                 id: Uuid,
             ) -> Result<Document, Error> {
-                crate::telemetry::observed("sql", "documents.get", get_in($conn_expr, tenant, collection, id)).await
+                crate::telemetry::observed("sql", "documents.get", get_in($reads_expr, tenant, collection, id)).await
             }
 
             #[tracing::instrument(name = "baas_store.documents.replace", skip_all, fields(tenant = %tenant, collection = %collection))]
@@ -505,7 +505,7 @@ macro_rules! document_store_impl {
                 collection: &str,
                 query: &ListQuery,
             ) -> Result<Page, Error> {
-                crate::telemetry::observed("sql", "documents.list", list_in($conn_expr, tenant, collection, query)).await
+                crate::telemetry::observed("sql", "documents.list", list_in($reads_expr, tenant, collection, query)).await
             }
 
             #[tracing::instrument(name = "baas_store.documents.count", skip_all, fields(tenant = %tenant, collection = %collection))]
@@ -515,11 +515,11 @@ macro_rules! document_store_impl {
                 collection: &str,
                 filters: &[Filter],
             ) -> Result<u64, Error> {
-                crate::telemetry::observed("sql", "documents.count", count_in($conn_expr, tenant, collection, filters)).await
+                crate::telemetry::observed("sql", "documents.count", count_in($reads_expr, tenant, collection, filters)).await
             }
         }
     };
 }
 
-document_store_impl!(SqlDocumentStore, conn, self => self.db.connection());
-document_store_impl!(TxDocuments<'_>, conn, self => self.tx.connection());
+document_store_impl!(SqlDocumentStore, conn, self => self.db.connection(), reads => self.db.reads());
+document_store_impl!(TxDocuments<'_>, conn, self => self.tx.connection(), reads => self.tx.connection());
