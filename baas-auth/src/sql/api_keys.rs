@@ -158,7 +158,7 @@ impl ApiKeyStore for SqlApiKeyStore {
             .to_owned();
         Ok(self
             .db
-            .connection()
+            .reads()
             .query_one(&stmt)
             .await
             .map_err(db)?
@@ -179,7 +179,7 @@ impl ApiKeyStore for SqlApiKeyStore {
         }
         stmt.order_by(K::Id, Order::Asc)
             .limit(page.limit() as u64 + 1);
-        let rows = self.db.connection().query_all(&stmt).await.map_err(db)?;
+        let rows = self.db.reads().query_all(&stmt).await.map_err(db)?;
         let mut items = rows
             .iter()
             .map(|r| decode(r).map(|(k, _)| k))

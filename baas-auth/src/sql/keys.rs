@@ -109,7 +109,7 @@ impl KeyStore for SqlKeyStore {
             .order_by(K::CreatedAt, Order::Asc)
             .order_by(K::Kid, Order::Asc)
             .to_owned();
-        let rows = self.db.connection().query_all(&stmt).await.map_err(db)?;
+        let rows = self.db.reads().query_all(&stmt).await.map_err(db)?;
         rows.iter().map(decode).collect()
     }
 

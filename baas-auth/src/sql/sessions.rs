@@ -350,7 +350,7 @@ impl SessionStore for SqlSessionStore {
             .and_where(Expr::col(S::Id).eq(id.to_string()))
             .to_owned();
         self.db
-            .connection()
+            .reads()
             .query_one(&stmt)
             .await
             .map_err(db)?
@@ -412,7 +412,7 @@ impl SessionStore for SqlSessionStore {
             .and_where(Expr::col(S::Tenant).eq(tenant.as_str()))
             .and_where(Expr::col(S::Id).eq(id.to_string()))
             .to_owned();
-        match self.db.connection().query_one(&stmt).await.map_err(db)? {
+        match self.db.reads().query_one(&stmt).await.map_err(db)? {
             None => Ok(true),
             Some(row) => {
                 let revoked: Option<i64> = row.try_get("", "revoked_at").map_err(db)?;
@@ -435,7 +435,7 @@ impl SessionStore for SqlSessionStore {
             .order_by(S::Id, Order::Asc)
             .limit(limit as u64)
             .to_owned();
-        let rows = self.db.connection().query_all(&stmt).await.map_err(db)?;
+        let rows = self.db.reads().query_all(&stmt).await.map_err(db)?;
         rows.iter()
             .map(|row| {
                 let tenant: String = row.try_get("", "tenant").map_err(db)?;

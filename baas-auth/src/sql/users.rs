@@ -74,7 +74,7 @@ fn decode(row: &QueryResult) -> Result<User, AuthError> {
 impl SqlUserStore {
     async fn one(&self, stmt: SelectStatement) -> Result<Option<User>, AuthError> {
         self.db
-            .connection()
+            .reads()
             .query_one(&stmt)
             .await
             .map_err(db)?
@@ -191,7 +191,7 @@ impl UserStore for SqlUserStore {
         }
         stmt.order_by(U::Id, Order::Asc)
             .limit(page.limit() as u64 + 1);
-        let rows = self.db.connection().query_all(&stmt).await.map_err(db)?;
+        let rows = self.db.reads().query_all(&stmt).await.map_err(db)?;
         let mut items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
         let next_cursor = if items.len() > page.limit() {
             items.truncate(page.limit());
