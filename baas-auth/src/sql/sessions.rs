@@ -7,7 +7,7 @@ use baas_core::{SharedClock, TenantId};
 use baas_store::group_commit::{GroupCommit, after_group_failure};
 use baas_store::{Database, Engine};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Statement};
 
 use super::error::{db, store};
 use super::schema::{RefreshTokens as T, Sessions as S};
@@ -72,39 +72,137 @@ async fn rotate_alone(database: &Database, r: &Rotation) -> Result<RefreshOutcom
     Ok(outcome)
 }
 
-/// A group of rotations in one transaction, each in turn. A token that does not rotate
-/// (`InvalidRefreshToken`) wrote nothing and is that call's answer; any other failure
-/// fails the group (see [`after_group_failure`]).
+/// A group of rotations (SQLite). First-time rotations of live tokens — nearly all of
+/// them — are written together as one [`Database::write_script`] (one round trip, see
+/// [`rotation_script`]); a call the script did not rotate (a token in its grace window,
+/// reused, unknown, expired or revoked) wrote nothing there and is then rotated alone,
+/// by the rules of [`rotate_in`]. A script that fails as a whole is handled by
+/// [`after_group_failure`].
 async fn rotate_group(
     database: &Database,
     calls: Vec<Rotation>,
 ) -> Vec<Result<Result<RefreshOutcome, AuthError>, baas_core::Error>> {
-    if let [call] = calls.as_slice() {
-        return vec![Ok(rotate_alone(database, call).await)];
-    }
-    let grouped = async {
-        let tx = database.begin_write().await.map_err(db)?;
-        let mut out = Vec::with_capacity(calls.len());
-        for r in &calls {
-            match rotate_in(&tx, &r.digest, &r.policy, r.now).await {
-                Err(AuthError::InvalidRefreshToken) => {
-                    out.push(Err(AuthError::InvalidRefreshToken));
-                }
-                other => out.push(Ok(other?)),
-            }
-        }
-        tx.commit().await.map_err(db)?;
-        Ok::<_, AuthError>(out)
-    };
-    match grouped.await {
-        Ok(out) => out.into_iter().map(Ok).collect(),
+    let scripted = match rotate_scripted(database, &calls).await {
+        Ok(scripted) => scripted,
         Err(err) => {
-            after_group_failure(&calls, err.into(), |r| async move {
+            return after_group_failure(&calls, err.into(), |r| async move {
                 Ok(rotate_alone(database, r).await)
             })
-            .await
+            .await;
         }
+    };
+    let mut out = Vec::with_capacity(calls.len());
+    for (r, rotated) in calls.iter().zip(scripted) {
+        out.push(Ok(match rotated {
+            Some(outcome) => Ok(outcome),
+            None => rotate_alone(database, r).await,
+        }));
     }
+    out
+}
+
+/// Run [`rotation_script`] for `calls`: each call's outcome when the script rotated its
+/// token, `None` when it wrote nothing for it.
+async fn rotate_scripted(
+    database: &Database,
+    calls: &[Rotation],
+) -> Result<Vec<Option<RefreshOutcome>>, AuthError> {
+    let backend = database.write_connection().get_database_backend();
+    let mut script = Vec::with_capacity(calls.len() * 3);
+    let mut tokens = Vec::with_capacity(calls.len());
+    for r in calls {
+        let token = RefreshToken::generate();
+        script.extend(rotation_script(backend, r, &token)?);
+        tokens.push(token);
+    }
+    let results = database.write_script(&script).await.map_err(db)?;
+    // Three statements per call; the third returns the slid session when it rotated.
+    results
+        .chunks(3)
+        .zip(tokens)
+        .map(|(rows, token)| match rows.get(2).and_then(|r| r.first()) {
+            Some(row) => Ok(Some(RefreshOutcome::Rotated {
+                session: decode(row)?,
+                token,
+            })),
+            None => Ok(None),
+        })
+        .collect()
+}
+
+/// A first-time rotation of `r`'s token to `next`, as three SQLite statements that need
+/// no answer in between:
+///
+/// 1. mark the presented token rotated — only if it never was (`rotations = 0`) and its
+///    session is live;
+/// 2. insert `next` in the same session — only if statement 1 changed a row
+///    (SQLite's `changes()`);
+/// 3. slide the session's expiry — the session of `next`, so only if statement 2
+///    inserted it — returning the session.
+///
+/// When statement 1 changes nothing, none of them writes, and the rotation is left to
+/// [`rotate_in`] (grace window, reuse, or refusal).
+fn rotation_script(
+    backend: DbBackend,
+    r: &Rotation,
+    next: &RefreshToken,
+) -> Result<[Statement; 3], AuthError> {
+    let now_ms = millis(r.now);
+    let presented = || Expr::col(T::Digest).eq(r.digest.clone());
+    let next_digest = next.digest().as_bytes().to_vec();
+    let mark = Query::update()
+        .table(T::Table)
+        .value(T::Rotations, 1i32)
+        .value(T::RotatedAt, now_ms)
+        .and_where(presented())
+        .and_where(Expr::col(T::Rotations).eq(0i32))
+        .and_where(session_is_live(now_ms))
+        .to_owned();
+    let successor = Query::insert()
+        .into_table(T::Table)
+        .columns([
+            T::Digest,
+            T::SessionId,
+            T::Rotations,
+            T::RotatedAt,
+            T::CreatedAt,
+        ])
+        .select_from(
+            Query::select()
+                .expr(Expr::val(next_digest.clone()))
+                .column(T::SessionId)
+                .expr(Expr::val(0i32))
+                .expr(Expr::val(Option::<i64>::None))
+                .expr(Expr::val(now_ms))
+                .from(T::Table)
+                .and_where(presented())
+                .and_where(Expr::cust("changes() = 1"))
+                .and_where(Expr::col(T::Rotations).eq(1i32))
+                .and_where(Expr::col(T::RotatedAt).eq(now_ms))
+                .to_owned(),
+        )
+        .map_err(AuthError::internal)?
+        .to_owned();
+    let slide = Query::update()
+        .table(S::Table)
+        .value(S::ExpiresAt, millis(r.now + r.policy.ttl))
+        .value(S::LastRotatedAt, now_ms)
+        .and_where(
+            Expr::col(S::Id).in_subquery(
+                Query::select()
+                    .column(T::SessionId)
+                    .from(T::Table)
+                    .and_where(Expr::col(T::Digest).eq(next_digest))
+                    .to_owned(),
+            ),
+        )
+        .returning(Query::returning().columns(COLUMNS))
+        .to_owned();
+    Ok([
+        backend.build(&mark),
+        backend.build(&successor),
+        backend.build(&slide),
+    ])
 }
 
 const COLUMNS: [S; 8] = [
