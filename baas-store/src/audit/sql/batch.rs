@@ -1,17 +1,19 @@
 //! Writing one batch of entries in one transaction.
 //!
 //! For each tenant of the batch: read the chain's head, chain the tenant's entries after
-//! it in memory, in order. Then, in one transaction: one multi-row insert per tenant, and
-//! the head moved from the sequence number read (`UPDATE … WHERE seq = read`, or the
-//! head row inserted for a new chain). When another process appended first — a record's
-//! primary key `(tenant, seq)` is taken, or the head is no longer where it was read — the
-//! transaction rolls back and the whole batch is read and chained again.
+//! it in memory, in order. Then, in one transaction sent as one
+//! [`Database::write_script`]: one multi-row insert per tenant, and the head moved from
+//! the sequence number read (`UPDATE … WHERE seq = read`, or the head row inserted for a
+//! new chain). When another process appended first, it inserted the next sequence number
+//! before moving the head, so a record's primary key `(tenant, seq)` is taken (or, for a
+//! new chain, the head's): the transaction rolls back and the whole batch is read and
+//! chained again.
 
 use std::collections::HashMap;
 
 use baas_core::{Error, ErrorKind, TenantId};
-use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use super::{COLUMNS, head_on, row_values};
 use crate::audit::chain::{AuditEntry, AuditRecord, GENESIS_HASH};
@@ -72,7 +74,7 @@ async fn try_write(
     tenants: &[(&TenantId, Vec<usize>)],
     at_ms: i64,
 ) -> Result<Option<Vec<AuditRecord>>, Error> {
-    let conn = db.connection();
+    let conn = db.reads();
     let mut records: Vec<Option<AuditRecord>> = vec![None; entries.len()];
     let mut chained = Vec::with_capacity(tenants.len());
     let mut inserts = Vec::with_capacity(tenants.len());
@@ -101,59 +103,47 @@ async fn try_write(
         });
     }
 
-    let tx = db.begin_write().await.map_err(sql_error::db)?;
-    for insert in &inserts {
-        match tx.execute(insert).await.map_err(sql_error::db) {
-            Ok(_) => {}
-            // Dropping `tx` rolls it back.
-            Err(e) if e.kind() == ErrorKind::Conflict => return Ok(None),
-            Err(e) => return Err(e),
-        }
+    // One write script: the rows, then the heads. Another appender that moved a head
+    // since it was read inserted that tenant's next sequence number first, so ours
+    // conflicts on the primary key and nothing of the script stays.
+    let backend = conn.get_database_backend();
+    let mut script: Vec<Statement> = inserts.iter().map(|i| backend.build(i)).collect();
+    script.extend(chained.iter().map(|c| move_head(backend, c)));
+    match db.write_script(&script).await.map_err(sql_error::db) {
+        Ok(_) => Ok(Some(records.into_iter().flatten().collect())),
+        Err(e) if e.kind() == ErrorKind::Conflict => Ok(None),
+        Err(e) => Err(e),
     }
-    for c in &chained {
-        if !move_head(&tx, c).await? {
-            tx.rollback().await.map_err(sql_error::db)?;
-            return Ok(None);
-        }
-    }
-    tx.commit().await.map_err(sql_error::db)?;
-    Ok(Some(records.into_iter().flatten().collect()))
 }
 
-/// Move `c`'s head from where it was read; `false` when it is no longer there.
-async fn move_head<C: ConnectionTrait>(conn: &C, c: &Chained) -> Result<bool, Error> {
-    let Some(read_seq) = c.read_seq else {
-        let insert: InsertStatement = Query::insert()
-            .into_table(H::Table)
-            .columns([H::Tenant, H::Seq, H::Hash])
-            .values_panic([
-                c.tenant.as_str().into(),
-                c.new_seq.into(),
-                c.new_hash.to_vec().into(),
-            ])
-            .to_owned();
-        return match conn.execute(&insert).await.map_err(sql_error::db) {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == ErrorKind::Conflict => Ok(false),
-            Err(e) => Err(e),
-        };
-    };
-    let update = Query::update()
-        .table(H::Table)
-        .value(H::Seq, c.new_seq)
-        .value(H::Hash, c.new_hash.to_vec())
-        .and_where(
-            Expr::col(H::Tenant)
-                .eq(c.tenant.as_str())
-                .and(Expr::col(H::Seq).eq(read_seq)),
-        )
-        .to_owned();
-    Ok(conn
-        .execute(&update)
-        .await
-        .map_err(sql_error::db)?
-        .rows_affected()
-        == 1)
+/// The statement that moves `c`'s head from where it was read: an `INSERT` of the first
+/// head (which conflicts if another appender made one), or an `UPDATE` of the one read.
+fn move_head(backend: DbBackend, c: &Chained) -> Statement {
+    match c.read_seq {
+        None => backend.build(
+            &Query::insert()
+                .into_table(H::Table)
+                .columns([H::Tenant, H::Seq, H::Hash])
+                .values_panic([
+                    c.tenant.as_str().into(),
+                    c.new_seq.into(),
+                    c.new_hash.to_vec().into(),
+                ])
+                .to_owned(),
+        ),
+        Some(read_seq) => backend.build(
+            &Query::update()
+                .table(H::Table)
+                .value(H::Seq, c.new_seq)
+                .value(H::Hash, c.new_hash.to_vec())
+                .and_where(
+                    Expr::col(H::Tenant)
+                        .eq(c.tenant.as_str())
+                        .and(Expr::col(H::Seq).eq(read_seq)),
+                )
+                .to_owned(),
+        ),
+    }
 }
 
 fn to_i64(seq: u64) -> Result<i64, Error> {
