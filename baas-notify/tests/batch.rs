@@ -1,12 +1,13 @@
 //! The dispatcher works a reserved batch at once: one `start_many` and one
 //! `settle_many` per batch, `sending` while attempts are in flight, a job twice in a
 //! batch delivered once, and an endpoint disabled in this process stops its queued
-//! deliveries at once (the opened-endpoint cache is dropped).
+//! deliveries at once (the opened-endpoint cache is dropped), and a batch that was not
+//! full lets the next one fill.
 
 mod common;
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use baas_core::{Error, TenantId};
@@ -219,7 +220,7 @@ async fn a_job_twice_in_one_batch_is_delivered_once() {
     );
     assert!(
         w.queue
-            .reserve_one("baas-notify", std::time::Duration::from_secs(1))
+            .reserve_one("baas-notify", Duration::from_secs(1))
             .await
             .unwrap()
             .is_none(),
@@ -257,7 +258,7 @@ async fn an_endpoint_disabled_here_stops_its_queued_deliveries_at_once() {
         .unwrap();
     let job = w
         .queue
-        .reserve_one("baas-notify", std::time::Duration::from_secs(60))
+        .reserve_one("baas-notify", Duration::from_secs(60))
         .await
         .unwrap()
         .unwrap();
@@ -302,4 +303,61 @@ async fn an_endpoint_disabled_here_stops_its_queued_deliveries_at_once() {
         2,
         "the two never tried; the 410 is acknowledged"
     );
+}
+
+/// After a batch that was not full the worker waits its linger before it reserves again,
+/// so what arrives meanwhile is delivered as one batch, not one batch per notification.
+#[tokio::test(start_paused = true)]
+async fn after_a_batch_that_was_not_full_the_next_one_fills() {
+    let w = world();
+    let log = Arc::new(Counting {
+        inner: w.log.clone(),
+        calls: Mutex::default(),
+    });
+    let mail = MemoryChannel::new("mem", ChannelKind::Email);
+    let d = Dispatcher::builder(log.clone(), w.templates.clone())
+        .provider(Arc::new(mail.clone()))
+        .clock(w.clock.shared())
+        .linger(Duration::from_millis(50))
+        .build();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let queue: Arc<dyn baas_queue::Queue> = w.queue.clone();
+    let worker = tokio::spawn({
+        let d = d.clone();
+        async move {
+            d.run(queue, 32, async {
+                let _ = stopped.await;
+            })
+            .await;
+        }
+    });
+    let yield_a_while = || async {
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+    };
+
+    w.notifier.send(&w.tenant, welcome(0)).await.unwrap();
+    while mail.sent().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    // The worker lingers now (time stands still while this task keeps running): three
+    // more arrive, with room for the worker to run between them.
+    for i in 1..4 {
+        w.notifier.send(&w.tenant, welcome(i)).await.unwrap();
+        yield_a_while().await;
+    }
+    assert_eq!(
+        mail.sent().len(),
+        1,
+        "nothing is reserved while the worker lingers"
+    );
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    while mail.sent().len() < 4 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(log.count("start_many"), 2, "the three went as one batch");
+
+    let _ = stop.send(());
+    worker.await.unwrap();
 }
