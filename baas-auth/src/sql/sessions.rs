@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use baas_core::{SharedClock, TenantId};
 use baas_store::group_commit::{GroupCommit, after_group_failure};
 use baas_store::{Database, Engine};
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, UpdateStatement};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Statement};
 
 use super::error::{db, store};
@@ -150,14 +150,7 @@ fn rotation_script(
     let now_ms = millis(r.now);
     let presented = || Expr::col(T::Digest).eq(r.digest.clone());
     let next_digest = next.digest().as_bytes().to_vec();
-    let mark = Query::update()
-        .table(T::Table)
-        .value(T::Rotations, 1i32)
-        .value(T::RotatedAt, now_ms)
-        .and_where(presented())
-        .and_where(Expr::col(T::Rotations).eq(0i32))
-        .and_where(session_is_live(now_ms))
-        .to_owned();
+    let mark = first_rotation(&r.digest, now_ms);
     let successor = Query::insert()
         .into_table(T::Table)
         .columns([
@@ -253,6 +246,19 @@ fn session_is_live(now: i64) -> Expr {
     )
 }
 
+/// Mark the token of `digest` rotated at `now_ms` — only if it never was
+/// (`rotations = 0`) and its session is live: the first step of every rotation.
+fn first_rotation(digest: &[u8], now_ms: i64) -> UpdateStatement {
+    Query::update()
+        .table(T::Table)
+        .value(T::Rotations, 1i32)
+        .value(T::RotatedAt, now_ms)
+        .and_where(Expr::col(T::Digest).eq(digest.to_vec()))
+        .and_where(Expr::col(T::Rotations).eq(0i32))
+        .and_where(session_is_live(now_ms))
+        .to_owned()
+}
+
 async fn insert_token(
     conn: &impl ConnectionTrait,
     session: &SessionId,
@@ -326,14 +332,7 @@ async fn rotate_in(
 ) -> Result<RefreshOutcome, AuthError> {
     let now_ms = millis(now);
     let mine = || Expr::col(T::Digest).eq(digest.to_vec());
-    let first = Query::update()
-        .table(T::Table)
-        .value(T::Rotations, 1i32)
-        .value(T::RotatedAt, now_ms)
-        .and_where(mine())
-        .and_where(Expr::col(T::Rotations).eq(0i32))
-        .and_where(session_is_live(now_ms))
-        .to_owned();
+    let first = first_rotation(digest, now_ms);
     let mut rotated = tx.execute(&first).await.map_err(db)?.rows_affected() == 1;
     if !rotated {
         let grace = Query::update()
