@@ -826,6 +826,34 @@ pub async fn write_script_suite(db: &crate::Database) {
             .expect("next script");
     }
     assert_eq!(all().await.len(), 5);
+
+    // A script whose caller stops waiting mid-way (a long one, given 5 ms) stays whole:
+    // all of it or none of it, and the next script still commits.
+    let many = |from: i64| {
+        Statement::from_string(
+            backend,
+            format!(
+                "WITH RECURSIVE c(x) AS (SELECT {from} UNION ALL SELECT x + 1 FROM c \
+                 WHERE x < {from} + 199999) INSERT INTO {table} (k, v) SELECT x, 'bulk' FROM c"
+            ),
+        )
+    };
+    let script = [many(1_000_000), many(2_000_000), many(3_000_000)];
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_millis(5),
+        db.write_script(&script),
+    )
+    .await;
+    let after = all().await.len();
+    assert!(
+        after == 5 || after == 5 + 600_000,
+        "a dropped script left {} of its rows",
+        after - 5
+    );
+    db.write_script(&[insert(8, "after the drop")])
+        .await
+        .expect("a script after a dropped one");
+    assert_eq!(all().await.len(), after + 1);
     db.connection()
         .execute_unprepared(&format!("DROP TABLE {table}"))
         .await
