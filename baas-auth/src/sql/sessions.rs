@@ -153,13 +153,7 @@ fn rotation_script(
     let mark = first_rotation(&r.digest, now_ms);
     let successor = Query::insert()
         .into_table(T::Table)
-        .columns([
-            T::Digest,
-            T::SessionId,
-            T::Rotations,
-            T::RotatedAt,
-            T::CreatedAt,
-        ])
+        .columns(TOKEN_COLUMNS)
         .select_from(
             Query::select()
                 .expr(Expr::val(next_digest.clone()))
@@ -207,6 +201,15 @@ const COLUMNS: [S; 8] = [
     S::ExpiresAt,
     S::LastRotatedAt,
     S::RevokedAt,
+];
+
+/// The columns of a new refresh-token row, in the order its values are given.
+const TOKEN_COLUMNS: [T; 5] = [
+    T::Digest,
+    T::SessionId,
+    T::Rotations,
+    T::RotatedAt,
+    T::CreatedAt,
 ];
 
 fn select() -> SelectStatement {
@@ -267,13 +270,7 @@ async fn insert_token(
     let token = RefreshToken::generate();
     let stmt = Query::insert()
         .into_table(T::Table)
-        .columns([
-            T::Digest,
-            T::SessionId,
-            T::Rotations,
-            T::RotatedAt,
-            T::CreatedAt,
-        ])
+        .columns(TOKEN_COLUMNS)
         .values_panic([
             token.digest().as_bytes().to_vec().into(),
             session.to_string().into(),

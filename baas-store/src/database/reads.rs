@@ -9,8 +9,8 @@
 //! here is never checked in, so a read crosses once.
 
 use std::fmt;
+#[cfg(feature = "sqlite")]
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use sea_orm::{
@@ -103,7 +103,8 @@ impl ConnectionTrait for ReadConnection {
 
 #[cfg(feature = "sqlite")]
 mod sqlite {
-    use super::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
     use sea_orm::sqlx::{self, ConnectOptions as _};
     use sea_orm::{DbErr, QueryResult, RuntimeErr, Statement};

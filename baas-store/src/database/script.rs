@@ -6,9 +6,11 @@
 //! four times, and each crossing is a thread switch on both sides. Sent as one script,
 //! the same transaction crosses once.
 
-use sea_orm::{DbErr, QueryResult, Statement, TransactionTrait as _};
+use sea_orm::{DbErr, QueryResult, Statement};
 
-use super::{Database, Engine};
+use super::Database;
+#[cfg(feature = "sqlite")]
+use super::Engine;
 
 impl Database {
     /// Run `statements` in one write transaction and return the rows each one returned
@@ -60,8 +62,7 @@ impl Database {
         if self.engine == Engine::Sqlite {
             return sqlite::run(self.writer.get_sqlite_connection_pool(), statements).await;
         }
-        let _ = Engine::Sqlite;
-        let tx = self.writer.begin().await?;
+        let tx = self.begin_write().await?;
         let mut out = Vec::with_capacity(statements.len());
         for stmt in statements {
             out.push(sea_orm::ConnectionTrait::query_all_raw(&tx, stmt.clone()).await?);

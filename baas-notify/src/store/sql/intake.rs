@@ -23,7 +23,7 @@ use baas_queue::NewMessage;
 use baas_queue::queue::MAX_BATCH;
 use baas_queue::sql::SqlQueue;
 use baas_store::group_commit::{GroupCommit, after_group_failure};
-use baas_store::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use baas_store::sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query};
 use baas_store::sea_orm::{ConnectionTrait, DatabaseTransaction};
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -144,14 +144,7 @@ impl SqlIntake {
         let items: Vec<&Accept> = calls.iter().flat_map(|c| &c.batch).collect();
         let mut script = Vec::new();
         for chunk in items.chunks(CHUNK) {
-            let mut insert = Query::insert()
-                .into_table(N::Table)
-                .columns(COLUMNS)
-                .to_owned();
-            for a in chunk {
-                insert.values_panic(notification_row(&a.notification)?);
-            }
-            script.push(backend.build(&insert));
+            script.push(backend.build(&insert_notifications(chunk)?));
         }
         let mut jobs: BTreeMap<&str, Vec<NewMessage>> = BTreeMap::new();
         for call in calls {
@@ -165,12 +158,8 @@ impl SqlIntake {
                     .push(job_message(accept, false)?);
             }
         }
-        for (queue, messages) in jobs {
-            let mut messages = messages.into_iter().peekable();
-            while messages.peek().is_some() {
-                let chunk: Vec<NewMessage> = messages.by_ref().take(MAX_BATCH).collect();
-                script.push(backend.build(&self.queue.enqueue_statement(queue, chunk)?));
-            }
+        for (queue, chunk) in in_batches(jobs) {
+            script.push(backend.build(&self.queue.enqueue_statement(queue, chunk)?));
         }
         database.write_script(&script).await.map_err(db)?;
         self.queue.notify_enqueued();
@@ -228,12 +217,8 @@ impl SqlIntake {
             }
             answers.push(answer);
         }
-        for (queue, messages) in jobs {
-            let mut messages = messages.into_iter().peekable();
-            while messages.peek().is_some() {
-                let chunk: Vec<NewMessage> = messages.by_ref().take(MAX_BATCH).collect();
-                self.queue.enqueue_in(&tx, queue, chunk).await?;
-            }
+        for (queue, chunk) in in_batches(jobs) {
+            self.queue.enqueue_in(&tx, queue, chunk).await?;
         }
         tx.commit().await.map_err(db)?;
         self.queue.notify_enqueued();
@@ -241,20 +226,40 @@ impl SqlIntake {
     }
 }
 
+/// One multi-row `INSERT` of `chunk`'s notifications.
+fn insert_notifications(chunk: &[&Accept]) -> Result<InsertStatement, Error> {
+    let mut insert = Query::insert()
+        .into_table(N::Table)
+        .columns(COLUMNS)
+        .to_owned();
+    for a in chunk {
+        insert.values_panic(notification_row(&a.notification)?);
+    }
+    Ok(insert)
+}
+
+/// Each queue's jobs in batches of at most [`MAX_BATCH`] (one enqueue each).
+fn in_batches(
+    jobs: BTreeMap<&str, Vec<NewMessage>>,
+) -> impl Iterator<Item = (&str, Vec<NewMessage>)> {
+    jobs.into_iter().flat_map(|(queue, messages)| {
+        let mut messages = messages.into_iter().peekable();
+        std::iter::from_fn(move || {
+            messages.peek()?;
+            Some((queue, messages.by_ref().take(MAX_BATCH).collect()))
+        })
+    })
+}
+
 /// Insert `items`, skipping any whose (tenant, idempotency key) — or id — exists;
 /// returns the ids inserted.
 async fn insert_new(tx: &DatabaseTransaction, items: &[&Accept]) -> Result<HashSet<Uuid>, Error> {
     let mut created = HashSet::with_capacity(items.len());
     for chunk in items.chunks(CHUNK) {
-        let mut insert = Query::insert()
-            .into_table(N::Table)
-            .columns(COLUMNS)
+        let insert = insert_notifications(chunk)?
             .on_conflict(OnConflict::new().do_nothing().to_owned())
             .returning_col(N::Id)
             .to_owned();
-        for a in chunk {
-            insert.values_panic(notification_row(&a.notification)?);
-        }
         for row in tx.query_all(&insert).await.map_err(db)? {
             let id: String = row.try_get("", "id").map_err(db)?;
             created.insert(
