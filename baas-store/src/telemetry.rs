@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `baas_store_operation_duration_seconds` | histogram | `backend` (`sql`, `memory`, `local`, `s3`, `object_store`), `op` (`documents.create`, `blob.put`, …), `outcome` (`ok` or the error kind) |
 //! | `baas_blob_bytes_total` | counter | `direction` (`in`: stored by puts, `out`: served by gets) |
+//! | `baas_blob_cache_lookups_total` | counter | `outcome` (`hit`, `miss`): reads of small objects when [`ObjectBlobStore::with_cache`](crate::blob::ObjectBlobStore::with_cache) is on |
 //!
 //! Without an installed recorder each call costs a few atomic loads.
 
@@ -18,6 +19,9 @@ pub(crate) const OPERATION_DURATION: &str = "baas_store_operation_duration_secon
 
 /// The blob byte counter's name.
 pub(crate) const BLOB_BYTES: &str = "baas_blob_bytes_total";
+
+/// The blob cache's lookup counter's name.
+pub(crate) const BLOB_CACHE_LOOKUPS: &str = "baas_blob_cache_lookups_total";
 
 /// Run `fut`, recording its duration and outcome under `backend` and `op`.
 pub(crate) async fn observed<T>(
@@ -39,6 +43,12 @@ pub(crate) async fn observed<T>(
 /// Count blob bytes stored (`in`) or served (`out`).
 pub(crate) fn blob_bytes(direction: &'static str, bytes: u64) {
     metrics::counter!(BLOB_BYTES, "direction" => direction).increment(bytes);
+}
+
+/// Count a lookup in the blob cache.
+pub(crate) fn blob_cache(hit: bool) {
+    let outcome = if hit { "hit" } else { "miss" };
+    metrics::counter!(BLOB_CACHE_LOOKUPS, "outcome" => outcome).increment(1);
 }
 
 #[cfg(test)]

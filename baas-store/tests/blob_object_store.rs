@@ -185,3 +185,87 @@ async fn health_check_answers() {
     assert_eq!(store.name(), "objects");
     store.check().await.expect("local files answer");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_files_with_a_cache_pass_the_suite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new();
+    let store = local(dir.path(), &clock).with_cache(1 << 20);
+    blob_store_suite(&store, &|d| clock.advance(d)).await;
+}
+
+async fn read_all(store: &ObjectBlobStore, t: &TenantId, key: &str) -> Result<Vec<u8>, ErrorKind> {
+    let got = store.get(t, key, None).await.map_err(|e| e.kind())?;
+    Ok(got.bytes().await.map_err(|e| e.kind())?.to_vec())
+}
+
+#[tokio::test]
+async fn a_cached_object_is_read_once_from_the_files_and_its_ranges_from_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new();
+    let ledger = Arc::new(MemoryBlobLedger::new());
+    let store = |cache: u64| {
+        ObjectBlobStore::local(dir.path(), ledger.clone(), signer(&clock))
+            .expect("local store")
+            .with_cache(cache)
+    };
+    let (cached, uncached) = (store(1 << 20), store(0));
+    let t = fresh_tenant();
+    cached
+        .put(&t, "k", "text/plain", chunked(b"hello world", 4))
+        .await
+        .expect("put");
+    assert_eq!(read_all(&cached, &t, "k").await.unwrap(), b"hello world");
+    // Take the bytes away behind the stores' backs: what is served now is the cache's.
+    for file in walk(dir.path()) {
+        std::fs::remove_file(file).expect("remove");
+    }
+    assert_eq!(read_all(&cached, &t, "k").await.unwrap(), b"hello world");
+    let part = cached
+        .get(&t, "k", Some(baas_store::blob::ByteRange::FromTo(6, 10)))
+        .await
+        .expect("ranged get");
+    assert!(part.partial);
+    assert_eq!(&part.bytes().await.unwrap()[..], b"world");
+    // The same ledger without a cache goes to the files and finds nothing.
+    assert!(read_all(&uncached, &t, "k").await.is_err());
+}
+
+#[tokio::test]
+async fn a_cache_never_serves_a_replaced_or_deleted_object_even_from_another_process() {
+    // Two stores over one directory and one ledger: two processes of an installation.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new();
+    let ledger = Arc::new(MemoryBlobLedger::new());
+    let process = |cache: u64| {
+        ObjectBlobStore::local(dir.path(), ledger.clone(), signer(&clock))
+            .expect("local store")
+            .with_limits(SUITE_LIMITS)
+            .with_cache(cache)
+    };
+    let (a, b) = (process(1 << 20), process(1 << 20));
+    let t = fresh_tenant();
+    a.put(&t, "k", "text/plain", chunked(b"first", 2))
+        .await
+        .expect("put");
+    assert_eq!(read_all(&a, &t, "k").await.unwrap(), b"first");
+    assert_eq!(read_all(&b, &t, "k").await.unwrap(), b"first");
+
+    b.put(&t, "k", "text/plain", chunked(b"second!", 3))
+        .await
+        .expect("replace on b");
+    assert_eq!(read_all(&a, &t, "k").await.unwrap(), b"second!");
+    assert_eq!(read_all(&b, &t, "k").await.unwrap(), b"second!");
+
+    a.delete(&t, "k").await.expect("delete on a");
+    assert_eq!(read_all(&b, &t, "k").await, Err(ErrorKind::NotFound));
+    assert_eq!(read_all(&a, &t, "k").await, Err(ErrorKind::NotFound));
+
+    // Another tenant's same key is its own object.
+    let other = fresh_tenant();
+    a.put(&t, "k", "text/plain", chunked(b"mine", 2))
+        .await
+        .expect("put");
+    assert_eq!(read_all(&a, &t, "k").await.unwrap(), b"mine");
+    assert_eq!(read_all(&a, &other, "k").await, Err(ErrorKind::NotFound));
+}

@@ -50,6 +50,7 @@
 //! # }
 //! ```
 
+mod cache;
 mod discard;
 mod error;
 mod key;
@@ -75,6 +76,7 @@ mod store;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+pub use cache::MAX_CACHED_OBJECT_BYTES;
 pub use error::BlobError;
 pub use key::{
     MAX_CONTENT_TYPE_BYTES, MAX_KEY_BYTES, validate_content_type, validate_key, validate_prefix,

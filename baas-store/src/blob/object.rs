@@ -20,6 +20,7 @@ use object_store::{
 };
 use sha2::{Digest as _, Sha256};
 
+use super::cache::BlobCache;
 use super::discard::{Discards, delete_quietly};
 use super::error::{BlobError, from_object_store};
 use super::key::{
@@ -105,6 +106,7 @@ pub struct ObjectBlobStore {
     reserve_step: u64,
     reservation_lease: Duration,
     discards: Discards,
+    cache: Option<Arc<BlobCache>>,
     backend: &'static str,
 }
 
@@ -115,6 +117,7 @@ impl fmt::Debug for ObjectBlobStore {
             .field("ledger", &self.ledger)
             .field("limits", &self.limits)
             .field("part_size", &self.part_size)
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +140,7 @@ impl ObjectBlobStore {
             reserve_step: DEFAULT_RESERVE_STEP,
             reservation_lease: DEFAULT_RESERVATION_LEASE,
             discards: Discards::default(),
+            cache: None,
             backend: "object_store",
         }
     }
@@ -213,6 +217,40 @@ impl ObjectBlobStore {
     pub fn with_reserve_step(mut self, bytes: u64) -> Self {
         self.reserve_step = bytes.max(1);
         self
+    }
+
+    /// Keep the bytes of small objects (up to [`MAX_CACHED_OBJECT_BYTES`](crate::blob::MAX_CACHED_OBJECT_BYTES) each) that
+    /// are read, up to `capacity` bytes in all, so reading them again skips the object
+    /// store: no blocking file read on local files, no request on S3. `0` turns it off
+    /// (the default).
+    ///
+    /// Entries never go stale: every put writes a new version, the cache holds versions,
+    /// and the ledger still decides on every read which version a key has — so a
+    /// replace or a delete on another process of the installation shows at once. Hits
+    /// and misses are counted in `baas_blob_cache_lookups_total`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use baas_core::{ManualClock, MasterKey};
+    /// # use baas_store::blob::{MemoryBlobLedger, ObjectBlobStore, UrlSigner};
+    /// # fn main() -> Result<(), baas_core::Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let signer = UrlSigner::new(&MasterKey::generate(), ManualClock::new().shared());
+    /// let store = ObjectBlobStore::local(dir.path(), Arc::new(MemoryBlobLedger::new()), signer)?
+    ///     .with_cache(32 << 20);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_cache(mut self, capacity: u64) -> Self {
+        self.cache = (capacity > 0).then(|| Arc::new(BlobCache::new(capacity)));
+        self
+    }
+
+    /// Drop the bytes of a version no key reaches any more from the cache.
+    fn forget(&self, path: &Path) {
+        if let Some(cache) = &self.cache {
+            cache.remove(path);
+        }
     }
 
     /// The ledger.
@@ -500,6 +538,7 @@ impl BlobStore for ObjectBlobStore {
                         // No one reaches the old version any more: its bytes go in the
                         // background, the caller does not wait for them.
                         let old_path = data_path(tenant, &old.key, &old.version);
+                        self.forget(&old_path);
                         self.discards.discard(&self.store, tenant, old_path).await;
                     }
                     tracing::debug!(tenant = %tenant, key, size, "blob stored");
@@ -545,26 +584,50 @@ impl BlobStore for ObjectBlobStore {
                 let want = resolved.clone().unwrap_or(0..meta.size);
                 if (1..=SMALL_READ).contains(&(want.end - want.start)) {
                     // Small: read it whole in one step (one blocking task on local
-                    // files, one request on S3) instead of opening, then streaming.
-                    let bytes = match self
-                        .store
-                        .get_ranges(&path, std::slice::from_ref(&want))
-                        .await
-                    {
-                        Ok(mut parts) if parts.len() == 1 => parts.remove(0),
-                        Ok(_) => return Err(Error::internal("object store returned no range")),
-                        Err(object_store::Error::NotFound { .. }) if !retried => {
-                            retried = true;
-                            continue;
+                    // files, one request on S3) instead of opening, then streaming —
+                    // or not at all when the cache holds this version.
+                    let cache = self.cache.as_ref().filter(|c| c.keeps(meta.size));
+                    let bytes = match cache.and_then(|c| c.get(&path)) {
+                        Some(whole) => whole,
+                        None => {
+                            // A cached version is read whole, whatever the range.
+                            let fetch = if cache.is_some() {
+                                0..meta.size
+                            } else {
+                                want.clone()
+                            };
+                            let bytes = match self
+                                .store
+                                .get_ranges(&path, std::slice::from_ref(&fetch))
+                                .await
+                            {
+                                Ok(mut parts) if parts.len() == 1 => parts.remove(0),
+                                Ok(_) => {
+                                    return Err(Error::internal("object store returned no range"));
+                                }
+                                Err(object_store::Error::NotFound { .. }) if !retried => {
+                                    retried = true;
+                                    continue;
+                                }
+                                Err(err) => return Err(from_object_store(err)),
+                            };
+                            if bytes.len() as u64 != fetch.end - fetch.start {
+                                return Err(Error::new(
+                                    ErrorKind::Conflict,
+                                    "object is being replaced; try again",
+                                ));
+                            }
+                            if let Some(cache) = cache {
+                                cache.insert(path.clone(), bytes.clone());
+                            }
+                            bytes
                         }
-                        Err(err) => return Err(from_object_store(err)),
                     };
-                    if bytes.len() as u64 != want.end - want.start {
-                        return Err(Error::new(
-                            ErrorKind::Conflict,
-                            "object is being replaced; try again",
-                        ));
-                    }
+                    let bytes = if cache.is_some() {
+                        bytes.slice(want.start as usize..want.end as usize)
+                    } else {
+                        bytes
+                    };
                     crate::telemetry::blob_bytes("out", bytes.len() as u64);
                     return Ok(BlobBody {
                         meta,
@@ -629,6 +692,7 @@ impl BlobStore for ObjectBlobStore {
             match self.ledger.remove(tenant, key).await? {
                 Some(old) => {
                     let old_path = data_path(tenant, &old.key, &old.version);
+                    self.forget(&old_path);
                     delete_quietly(self.store.as_ref(), tenant, &old_path).await;
                     Ok(true)
                 }

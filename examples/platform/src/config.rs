@@ -112,6 +112,10 @@ pub struct Config {
     pub max_object_bytes: u64,
     /// `BAAS_TENANT_QUOTA_BYTES`.
     pub tenant_quota_bytes: u64,
+    /// `BAAS_BLOB_CACHE_BYTES` (an addition, default 33554432 = 32 MiB, `0` = off):
+    /// memory for the bytes of small files that were read
+    /// ([`ObjectBlobStore::with_cache`](baas_store::blob::ObjectBlobStore::with_cache)).
+    pub blob_cache_bytes: u64,
     /// `BAAS_RATE_LIMIT_RPS`.
     pub rate_limit_rps: u32,
     /// `BAAS_RATE_LIMIT_BURST`.
@@ -159,6 +163,7 @@ impl Config {
             max_json_bytes: positive(&get, "BAAS_MAX_JSON_BYTES", 1_048_576)?,
             max_object_bytes: positive(&get, "BAAS_MAX_OBJECT_BYTES", 104_857_600)?,
             tenant_quota_bytes: positive(&get, "BAAS_TENANT_QUOTA_BYTES", 10_737_418_240)?,
+            blob_cache_bytes: parse(&get, "BAAS_BLOB_CACHE_BYTES", "33554432")?,
             rate_limit_rps: parse(&get, "BAAS_RATE_LIMIT_RPS", "100")?,
             rate_limit_burst: parse(&get, "BAAS_RATE_LIMIT_BURST", "200")?,
             trusted_proxies: trusted_proxies(get("BAAS_TRUSTED_PROXIES"))?,
@@ -281,6 +286,7 @@ mod tests {
         assert_eq!(c.webhook_retry_schedule[2], Duration::from_secs(300));
         assert_eq!(c.webhook_retry_schedule[9], Duration::from_secs(86_400));
         assert_eq!(c.sweep_interval, Duration::from_secs(600));
+        assert_eq!(c.blob_cache_bytes, 32 << 20);
     }
 
     #[test]
@@ -293,8 +299,10 @@ mod tests {
             ("BAAS_WEBHOOK_RETRY_SCHEDULE", "0s, 1s,2s"),
             ("BAAS_TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.1"),
             ("BAAS_SWEEP_INTERVAL", "30"),
+            ("BAAS_BLOB_CACHE_BYTES", "0"),
         ])
         .unwrap();
+        assert_eq!(c.blob_cache_bytes, 0, "0 turns the cache off");
         assert_eq!(c.sweep_interval, Duration::from_secs(30));
         assert_eq!(c.bind.port(), 9000);
         assert_eq!(c.queue_url.as_deref(), Some("amqp://127.0.0.1:5672"));
@@ -316,6 +324,7 @@ mod tests {
             ("BAAS_WEBHOOK_ALLOW_PRIVATE", "maybe"),
             ("BAAS_WEBHOOK_RETRY_SCHEDULE", "5s,soon"),
             ("BAAS_TRUSTED_PROXIES", "not-a-net"),
+            ("BAAS_BLOB_CACHE_BYTES", "-5"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert!(err.to_string().starts_with(var), "{err}");

@@ -75,7 +75,9 @@ pub fn open_blobs(
             "BAAS_OBJECT_STORE_URL must start with file:// or s3://",
         ));
     };
-    Ok(store.with_limits(limits))
+    Ok(store
+        .with_limits(limits)
+        .with_cache(config.blob_cache_bytes))
 }
 
 /// The queue the configuration picked.
