@@ -8,6 +8,12 @@ use axum::serve::Listener as _;
 use platform::app;
 use platform::config::{self, Config, Role};
 
+/// mimalloc instead of the system allocator: SQLite's rows are made on its connection
+/// threads and freed on the runtime's, which glibc's arenas pay for with locking and
+/// consolidation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
