@@ -240,7 +240,8 @@ async fn ledger_contract(ledger: &dyn BlobLedger) {
 #[tokio::test]
 async fn sqlite_ledger_keeps_its_contract() {
     let (_dir, db) = sqlite().await;
-    ledger_contract(&SqlBlobLedger::new(db)).await;
+    ledger_contract(&SqlBlobLedger::new(db.clone())).await;
+    concurrent_commits(&SqlBlobLedger::new(db)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,12 +261,82 @@ async fn sqlite_ledger_on_a_database_keeps_its_contract_and_passes_the_suite() {
         .expect("open sqlite");
     db.migrate().await.expect("migrate");
     ledger_contract(&SqlBlobLedger::for_database(&db)).await;
+    concurrent_commits(&SqlBlobLedger::for_database(&db)).await;
     run_suite_on(SqlBlobLedger::for_database(&db)).await;
 }
 
 #[tokio::test]
 async fn memory_ledger_keeps_the_same_contract() {
     ledger_contract(&baas_store::blob::MemoryBlobLedger::new()).await;
+    concurrent_commits(&baas_store::blob::MemoryBlobLedger::new()).await;
+}
+
+/// Commits at once (written as one group, or one script, by some backends): each is
+/// checked against the quota in turn, one over it records nothing, two of one key
+/// replace each other in some order, and a shrinking replace passes a quota already
+/// exceeded. The usage is always the sum of what is recorded.
+async fn concurrent_commits(ledger: &dyn BlobLedger) {
+    let t = TenantId::new(baas_core::testing::unique_name("grouped")).unwrap();
+    let metas = ["a", "b", "c"].map(|k| meta(k, 40, k));
+    let commits = metas.iter().map(|m| ledger.commit(&t, m, None, Some(100)));
+    let answers: Vec<_> = futures::future::join_all(commits)
+        .await
+        .into_iter()
+        .zip(["a", "b", "c"])
+        .map(|(c, k)| (k, c.unwrap()))
+        .collect();
+    let over: Vec<_> = answers
+        .iter()
+        .filter(|(_, c)| *c == Committed::OverQuota)
+        .map(|(k, _)| *k)
+        .collect();
+    assert_eq!(
+        over.len(),
+        1,
+        "two of three 40-byte objects fit in 100: {answers:?}"
+    );
+    assert!(
+        ledger.get(&t, over[0]).await.unwrap().is_none(),
+        "nothing recorded"
+    );
+    assert_eq!(ledger.usage(&t).await.unwrap().bytes_used, 80);
+
+    let (d1, d2) = (meta("d", 5, "d1"), meta("d", 6, "d2"));
+    let (first, second) = futures::join!(
+        ledger.commit(&t, &d1, None, Some(100)),
+        ledger.commit(&t, &d2, None, Some(100))
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let last = match (&first, &second) {
+        (Committed::Stored { replaced: None }, Committed::Stored { replaced: Some(r) }) => {
+            assert_eq!(r, &d1);
+            &d2
+        }
+        (Committed::Stored { replaced: Some(r) }, Committed::Stored { replaced: None }) => {
+            assert_eq!(r, &d2);
+            &d1
+        }
+        other => panic!("one of the two replaces the other: {other:?}"),
+    };
+    assert_eq!(ledger.get(&t, "d").await.unwrap().as_ref(), Some(last));
+    assert_eq!(ledger.usage(&t).await.unwrap().bytes_used, 80 + last.size);
+
+    // A limit now below the usage: growing is refused, shrinking still passes.
+    let stored = ["a", "b", "c"].into_iter().find(|k| *k != over[0]).unwrap();
+    let (e, replacement) = (meta("e", 1, "e1"), meta(stored, 30, "s2"));
+    let (grow, shrink) = futures::join!(
+        ledger.commit(&t, &e, None, Some(50)),
+        ledger.commit(&t, &replacement, None, Some(50))
+    );
+    assert_eq!(grow.unwrap(), Committed::OverQuota);
+    assert_eq!(
+        shrink.unwrap(),
+        Committed::Stored {
+            replaced: Some(meta(stored, 40, stored))
+        }
+    );
+    assert!(ledger.get(&t, "e").await.unwrap().is_none());
+    assert_eq!(ledger.usage(&t).await.unwrap().bytes_used, 70 + last.size);
 }
 
 async fn postgres() -> Option<DatabaseConnection> {
@@ -279,5 +350,6 @@ async fn postgres() -> Option<DatabaseConnection> {
 async fn postgres_ledger_keeps_its_contract_and_passes_the_suite() {
     let Some(db) = postgres().await else { return };
     ledger_contract(&SqlBlobLedger::new(db.clone())).await;
+    concurrent_commits(&SqlBlobLedger::new(db.clone())).await;
     run_suite(db).await;
 }

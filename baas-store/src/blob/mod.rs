@@ -68,6 +68,8 @@ pub mod migration_versions;
 mod object;
 mod quota;
 mod signed_url;
+#[cfg(feature = "sqlite")]
+mod sql_commit_script;
 #[cfg(feature = "sql")]
 mod sql_ledger;
 mod store;

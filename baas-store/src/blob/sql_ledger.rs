@@ -36,8 +36,11 @@ use crate::sql_error::db as from_db; // the one DbErr mapping of this crate
 /// 64 commits, each still applied in turn with its own quota check (see
 /// [`group_commit`](crate::group_commit)). SQLite runs one write transaction at a time
 /// anyway, so a group costs one `BEGIN` and one `COMMIT` instead of one each per
-/// upload. Postgres keeps one transaction per commit (its row locks let commits of
-/// different tenants run at once).
+/// upload. Made by [`SqlBlobLedger::for_database`], the group goes to SQLite as one
+/// [`Database::write_script`](crate::Database::write_script): three statements per
+/// commit that need no answer in between, one round trip to SQLite's thread for the
+/// whole group. Postgres keeps one transaction per commit (its row locks let commits
+/// of different tenants run at once).
 #[derive(Debug, Clone)]
 pub struct SqlBlobLedger {
     db: DatabaseConnection,
@@ -48,6 +51,9 @@ pub struct SqlBlobLedger {
     writer: DatabaseConnection,
     /// Commits waiting to be written together (SQLite only).
     group: Option<GroupCommit<CommitCall, Committed>>,
+    /// Where a group of commits runs as one script (SQLite, made by
+    /// [`SqlBlobLedger::for_database`]).
+    scripts: Option<crate::Database>,
 }
 
 /// The most commits one grouped transaction carries.
@@ -55,10 +61,10 @@ const COMMIT_GROUP: usize = 64;
 
 /// One [`BlobLedger::commit`] waiting for its group.
 #[derive(Debug)]
-struct CommitCall {
-    tenant: TenantId,
-    meta: BlobMeta,
-    limit: Option<u64>,
+pub(super) struct CommitCall {
+    pub(super) tenant: TenantId,
+    pub(super) meta: BlobMeta,
+    pub(super) limit: Option<u64>,
 }
 
 impl SqlBlobLedger {
@@ -80,6 +86,7 @@ impl SqlBlobLedger {
             reads,
             writer,
             group,
+            scripts: None,
         }
     }
 
@@ -90,11 +97,17 @@ impl SqlBlobLedger {
     /// [`Database::reads`]: crate::Database::reads
     /// [`Database::write_connection`]: crate::Database::write_connection
     pub fn for_database(db: &crate::Database) -> Self {
-        Self::on(
+        #[allow(unused_mut)]
+        let mut ledger = Self::on(
             db.connection().clone(),
             db.reads().clone(),
             db.write_connection().clone(),
-        )
+        );
+        #[cfg(feature = "sqlite")]
+        if db.engine() == crate::Engine::Sqlite {
+            ledger.scripts = Some(db.clone());
+        }
+        ledger
     }
 }
 
@@ -171,8 +184,23 @@ async fn commit_alone(
 /// never fails the others.
 async fn commit_group(
     writer: &DatabaseConnection,
+    scripts: Option<&crate::Database>,
     calls: Vec<CommitCall>,
 ) -> Vec<Result<Committed, Error>> {
+    #[cfg(feature = "sqlite")]
+    if let Some(db) = scripts {
+        return match super::sql_commit_script::commit_script(db, &calls).await {
+            Ok(out) => out.into_iter().map(Ok).collect(),
+            Err(err) => {
+                after_group_failure(&calls, err, |call| {
+                    commit_alone(writer, &call.tenant, &call.meta, None, call.limit)
+                })
+                .await
+            }
+        };
+    }
+    #[cfg(not(feature = "sqlite"))]
+    let _ = scripts;
     if let [call] = calls.as_slice() {
         return vec![commit_alone(writer, &call.tenant, &call.meta, None, call.limit).await];
     }
@@ -198,17 +226,17 @@ async fn commit_group(
     }
 }
 
-fn to_i64(n: u64) -> i64 {
+pub(super) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn millis(t: SystemTime) -> i64 {
+pub(super) fn millis(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
-const META_COLUMNS: [O; 6] = [
+pub(super) const META_COLUMNS: [O; 6] = [
     O::Key,
     O::Size,
     O::ContentType,
@@ -217,7 +245,7 @@ const META_COLUMNS: [O; 6] = [
     O::Version,
 ];
 
-fn meta_of(row: &QueryResult) -> Result<BlobMeta, Error> {
+pub(super) fn meta_of(row: &QueryResult) -> Result<BlobMeta, Error> {
     let get_i64 = |c: &str| row.try_get::<i64>("", c).map_err(from_db);
     let get_str = |c: &str| row.try_get::<String>("", c).map_err(from_db);
     Ok(BlobMeta {
@@ -413,6 +441,7 @@ impl BlobLedger for SqlBlobLedger {
         match (&self.group, upload) {
             (Some(group), None) => {
                 let writer = self.writer.clone();
+                let scripts = self.scripts.clone();
                 let call = CommitCall {
                     tenant: tenant.clone(),
                     meta: meta.clone(),
@@ -421,7 +450,8 @@ impl BlobLedger for SqlBlobLedger {
                 group
                     .submit(call, 1, move |calls| {
                         let writer = writer.clone();
-                        async move { commit_group(&writer, calls).await }
+                        let scripts = scripts.clone();
+                        async move { commit_group(&writer, scripts.as_ref(), calls).await }
                     })
                     .await
             }
