@@ -10,7 +10,8 @@ use platform::config::{self, Config, Role};
 
 /// mimalloc instead of the system allocator: SQLite's rows are made on its connection
 /// threads and freed on the runtime's, which glibc's arenas pay for with locking and
-/// consolidation.
+/// consolidation. Built with `no_thp`: transparent huge pages under its arenas added
+/// about 20 MiB of resident memory at idle and 40 MiB under load, for no measured gain.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
