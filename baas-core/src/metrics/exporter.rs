@@ -15,11 +15,13 @@
 //! ```
 //!
 //! Histograms are kept as Prometheus histograms (not summaries) with the buckets in
-//! [`DURATION_BUCKETS`] for every metric ending in `_seconds`. Rendering also runs the
-//! recorder's upkeep; if nothing scrapes for a long time, call
-//! [`PrometheusHandle::run_upkeep`] now and then.
+//! [`DURATION_BUCKETS`] for every metric ending in `_seconds`. The recorder holds every
+//! recorded sample until its upkeep folds them into the buckets; rendering runs it, and
+//! so does a thread that [`install_prometheus`] starts, every [`UPKEEP_INTERVAL`], so
+//! memory stays bounded when nothing scrapes.
 
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use metrics_exporter_prometheus::Matcher;
 pub use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -32,6 +34,10 @@ pub const DURATION_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
     120.0, 300.0,
 ];
+
+/// How often [`install_prometheus`]'s thread runs the recorder's upkeep: the samples
+/// recorded since are folded into their histograms and their memory freed.
+pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -46,6 +52,11 @@ pub fn prometheus_builder() -> PrometheusBuilder {
 
 /// Install [`prometheus_builder`]'s recorder as the process's global `metrics` recorder
 /// and describe baas's metrics; returns the handle that renders the `/metrics` text.
+///
+/// It also starts a thread (`baas-metrics-upkeep`) that runs the recorder's upkeep every
+/// [`UPKEEP_INTERVAL`]: without it, a histogram keeps every sample recorded since the
+/// last scrape (8 bytes each, several per request), so a process nothing scrapes grows
+/// without bound.
 ///
 /// Calling it again returns the handle installed the first time.
 ///
@@ -72,7 +83,24 @@ pub fn install_prometheus() -> Result<PrometheusHandle, Error> {
     })?;
     super::describe();
     crate::slo::describe();
-    Ok(HANDLE.get_or_init(|| handle).clone())
+    let handle = HANDLE.get_or_init(|| handle).clone();
+    let upkeep = handle.clone();
+    std::thread::Builder::new()
+        .name("baas-metrics-upkeep".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                upkeep.run_upkeep();
+            }
+        })
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Internal,
+                "could not start the metrics upkeep thread",
+            )
+            .with_source(e)
+        })?;
+    Ok(handle)
 }
 
 /// The `/metrics` response: the rendered text with the Prometheus content type.
