@@ -59,13 +59,41 @@ pub fn validate_field(name: &str) -> Result<(), Error> {
     }
 }
 
-/// A document body must be a JSON object.
+/// A document body must be a JSON object, and none of its strings or keys may hold the
+/// NUL character (Postgres' `jsonb` cannot store it, so no backend takes it).
 pub(crate) fn validate_data(data: &serde_json::Value) -> Result<(), Error> {
-    if data.is_object() {
-        Ok(())
-    } else {
-        Err(Error::field("data", "a document must be a JSON object"))
+    if !data.is_object() {
+        return Err(Error::field("data", "a document must be a JSON object"));
     }
+    if holds_nul(data) {
+        return Err(Error::field("data", NUL_MESSAGE));
+    }
+    Ok(())
+}
+
+const NUL_MESSAGE: &str = "strings and keys may not contain the NUL character (U+0000)";
+
+/// Whether any string or key in `value` holds U+0000 (walked without recursion, so a
+/// deep value built in code cannot overflow the stack).
+fn holds_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    let mut pending = vec![value];
+    while let Some(v) = pending.pop() {
+        match v {
+            J::String(s) if s.contains('\0') => return true,
+            J::Array(items) => pending.extend(items),
+            J::Object(map) => {
+                for (k, v) in map {
+                    if k.contains('\0') {
+                        return true;
+                    }
+                    pending.push(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Every filter names a valid field and holds a JSON scalar (else `Malformed`: filters
@@ -78,6 +106,9 @@ pub(crate) fn validate_filters(filters: &[Filter]) -> Result<(), Error> {
                 format!("filter.{}", f.field),
                 "a filter value must be a JSON scalar",
             ));
+        }
+        if holds_nul(&f.value) {
+            return Err(malformed(format!("filter.{}", f.field), NUL_MESSAGE));
         }
     }
     Ok(())
