@@ -125,13 +125,18 @@ fn read(row: &QueryResult) -> Result<Document, Error> {
     let data: serde_json::Value = row.try_get("", "data").map_err(sql_error::db)?;
     let created: i64 = row.try_get("", "created_at").map_err(sql_error::db)?;
     let updated: i64 = row.try_get("", "updated_at").map_err(sql_error::db)?;
-    Ok(Document {
+    Ok(stored(id, version, data, created, updated))
+}
+
+/// A document from its columns as stored (times in ms since the epoch).
+fn stored(id: Uuid, version: i64, data: serde_json::Value, created: i64, updated: i64) -> Document {
+    Document {
         id,
         version: u64::try_from(version).unwrap_or(0),
         data,
         created_at: from_millis(created),
         updated_at: from_millis(updated),
-    })
+    }
 }
 
 const COLUMNS: [D; 5] = [D::Id, D::Version, D::Data, D::CreatedAt, D::UpdatedAt];
@@ -466,13 +471,7 @@ async fn sqlite_page<C: ConnectionTrait>(
             let id = Uuid::try_parse(&id).map_err(|e| {
                 Error::internal("a stored document id did not parse").with_source(e)
             })?;
-            Ok(Document {
-                id,
-                version: u64::try_from(version).unwrap_or(0),
-                data,
-                created_at: from_millis(created),
-                updated_at: from_millis(updated),
-            })
+            Ok(stored(id, version, data, created, updated))
         })
         .collect()
 }
