@@ -194,6 +194,20 @@ async fn local_files_with_a_cache_pass_the_suite() {
     blob_store_suite(&store, &|d| clock.advance(d)).await;
 }
 
+/// A store over `dir` and `ledger` with a cache of `cache` bytes (0: none): several of
+/// them over one directory and ledger are the processes of one installation.
+fn sharing(
+    dir: &std::path::Path,
+    ledger: &Arc<MemoryBlobLedger>,
+    clock: &ManualClock,
+    cache: u64,
+) -> ObjectBlobStore {
+    ObjectBlobStore::local(dir, ledger.clone(), signer(clock))
+        .expect("local store")
+        .with_limits(SUITE_LIMITS)
+        .with_cache(cache)
+}
+
 async fn read_all(store: &ObjectBlobStore, t: &TenantId, key: &str) -> Result<Vec<u8>, ErrorKind> {
     let got = store.get(t, key, None).await.map_err(|e| e.kind())?;
     Ok(got.bytes().await.map_err(|e| e.kind())?.to_vec())
@@ -204,11 +218,7 @@ async fn a_cached_object_is_read_once_from_the_files_and_its_ranges_from_memory(
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = ManualClock::new();
     let ledger = Arc::new(MemoryBlobLedger::new());
-    let store = |cache: u64| {
-        ObjectBlobStore::local(dir.path(), ledger.clone(), signer(&clock))
-            .expect("local store")
-            .with_cache(cache)
-    };
+    let store = |cache: u64| sharing(dir.path(), &ledger, &clock, cache);
     let (cached, uncached) = (store(1 << 20), store(0));
     let t = fresh_tenant();
     cached
@@ -237,12 +247,7 @@ async fn a_cache_never_serves_a_replaced_or_deleted_object_even_from_another_pro
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = ManualClock::new();
     let ledger = Arc::new(MemoryBlobLedger::new());
-    let process = |cache: u64| {
-        ObjectBlobStore::local(dir.path(), ledger.clone(), signer(&clock))
-            .expect("local store")
-            .with_limits(SUITE_LIMITS)
-            .with_cache(cache)
-    };
+    let process = |cache: u64| sharing(dir.path(), &ledger, &clock, cache);
     let (a, b) = (process(1 << 20), process(1 << 20));
     let t = fresh_tenant();
     a.put(&t, "k", "text/plain", chunked(b"first", 2))

@@ -21,7 +21,7 @@ use sea_orm::{DbBackend, Statement};
 
 use super::migration::{BlobObjects as O, TenantUsage as U};
 use super::quota::Committed;
-use super::sql_ledger::{CommitCall, META_COLUMNS, meta_of, millis, to_i64};
+use super::sql_ledger::{CommitCall, META_COLUMNS, meta_of, meta_row, replace_on_key, to_i64};
 use crate::Database;
 use crate::sql_error::db as from_db;
 
@@ -115,28 +115,18 @@ fn commit_statements(backend: DbBackend, call: &CommitCall) -> [Statement; 3] {
         .on_conflict(on_conflict.to_owned())
         .returning(Query::returning().column(U::Tenant));
 
-    let version = (!meta.version.is_empty()).then(|| meta.version.clone());
     let mut values = Query::select();
-    values
-        .expr(Expr::val(tenant.as_str()))
-        .expr(Expr::val(meta.key.as_str()))
-        .expr(Expr::val(to_i64(meta.size)))
-        .expr(Expr::val(meta.content_type.as_str()))
-        .expr(Expr::val(meta.sha256.as_str()))
-        .expr(Expr::val(millis(meta.created_at)))
-        .expr(Expr::val(version))
-        .and_where(Expr::cust("changes() = 1"));
+    for value in meta_row(tenant, meta) {
+        values.expr(value);
+    }
+    values.and_where(Expr::cust("changes() = 1"));
     let mut write_meta = Query::insert();
     write_meta
         .into_table(O::Table)
         .columns(std::iter::once(O::Tenant).chain(META_COLUMNS))
         .select_from(values)
         .expect("seven columns, seven values")
-        .on_conflict(
-            OnConflict::columns([O::Tenant, O::Key])
-                .update_columns(META_COLUMNS.into_iter().filter(|c| !matches!(c, O::Key)))
-                .to_owned(),
-        );
+        .on_conflict(replace_on_key());
     [
         backend.build(&old),
         backend.build(&move_usage),

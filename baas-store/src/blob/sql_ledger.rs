@@ -134,26 +134,12 @@ async fn commit_in(
     if !upsert_usage(txn, tenant, delta, -own, limit).await? {
         return Ok(Committed::OverQuota);
     }
-    let version = (!meta.version.is_empty()).then(|| meta.version.clone());
-    // One upsert, whether the key is new or replaced: the tenant, then the metadata
-    // in `META_COLUMNS`' order; a replacement takes every column but the key.
+    // One upsert, whether the key is new or replaced.
     let stmt = Query::insert()
         .into_table(O::Table)
         .columns(std::iter::once(O::Tenant).chain(META_COLUMNS))
-        .values_panic([
-            tenant.as_str().into(),
-            meta.key.as_str().into(),
-            to_i64(meta.size).into(),
-            meta.content_type.as_str().into(),
-            meta.sha256.as_str().into(),
-            millis(meta.created_at).into(),
-            version.into(),
-        ])
-        .on_conflict(
-            OnConflict::columns([O::Tenant, O::Key])
-                .update_columns(META_COLUMNS.into_iter().filter(|c| !matches!(c, O::Key)))
-                .to_owned(),
-        )
+        .values_panic(meta_row(tenant, meta))
+        .on_conflict(replace_on_key())
         .to_owned();
     txn.execute(&stmt).await.map_err(from_db)?;
     Ok(Committed::Stored { replaced: old })
@@ -234,6 +220,28 @@ pub(super) fn millis(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// The values of a `blob_objects` row: the tenant, then `meta` in [`META_COLUMNS`]' order.
+pub(super) fn meta_row(tenant: &TenantId, meta: &BlobMeta) -> [Expr; 7] {
+    let version = (!meta.version.is_empty()).then(|| meta.version.clone());
+    [
+        Expr::val(tenant.as_str()),
+        Expr::val(meta.key.as_str()),
+        Expr::val(to_i64(meta.size)),
+        Expr::val(meta.content_type.as_str()),
+        Expr::val(meta.sha256.as_str()),
+        Expr::val(millis(meta.created_at)),
+        Expr::val(version),
+    ]
+}
+
+/// An insert into `blob_objects` that replaces the key's row when it exists: every
+/// column but the key takes the new value.
+pub(super) fn replace_on_key() -> OnConflict {
+    OnConflict::columns([O::Tenant, O::Key])
+        .update_columns(META_COLUMNS.into_iter().filter(|c| !matches!(c, O::Key)))
+        .to_owned()
 }
 
 pub(super) const META_COLUMNS: [O; 6] = [
